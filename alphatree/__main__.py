@@ -1,0 +1,5 @@
+"""``python -m alphatree`` runs the CLI."""
+
+from alphatree.cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""Check one registered model: the part of ``verify`` that runs inside a worker process.
+
+This is the only module of ``alphatree`` that imports torch and ``implementations``, and it is
+only ever imported by the worker (:mod:`alphatree.verify.worker`) or by tests.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from implementations.registry import ModelSpec, get_model
+from implementations.smoke import SmokeCase
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the catalogue says about a model (passed in by the parent, which read the catalogue)."""
+
+    parameters: int | None = None
+    parameters_tolerance: float = 0.5  # percent
+    flops: float | None = None
+    flops_tolerance: float = 5.0  # percent
+
+
+class CheckFailed(Exception):
+    """A check did not hold; the message is the reason shown to the user."""
+
+
+def count_parameters(spec: ModelSpec) -> int:
+    """Trainable parameters of the paper configuration, built on the meta device (no memory)."""
+    with torch.device("meta"):
+        model = spec.build()
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_flops(spec: ModelSpec) -> float | None:
+    """Multiply-adds of one forward pass of the paper configuration on one example (meta device).
+
+    torch's flop counter counts a multiply-add as two flops; papers report multiply-adds, so we
+    halve it. Only matmul-like operations (convolutions, linear layers, attention) are counted.
+    """
+    if spec.input_shape is None:
+        return None
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        model = spec.build()
+        model.eval()
+        x = torch.empty(1, *spec.input_shape)
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            model(x)
+    return counter.get_total_flops() / 2
+
+
+def _relative_gap(counted: float, expected: float) -> float:
+    return abs(counted - expected) / max(abs(expected), 1.0) * 100
+
+
+def _build_case(spec: ModelSpec, seed: int, device: torch.device) -> SmokeCase:
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    case = spec.smoke(generator)
+    if not isinstance(case, SmokeCase):
+        raise CheckFailed(f"smoke function returned {type(case).__name__}, not a SmokeCase")
+    return case.to(device)
+
+
+def _run_steps(case: SmokeCase, seed: int) -> tuple[list[dict[str, float]], set[str]]:
+    """Run the case's steps; returns the losses of each step and the parameters that got a good gradient."""
+    params = case.parameters()
+    good: set[str] = set()
+    bad: dict[str, str] = {}
+    hooks = []
+
+    def watch(name: str):
+        def hook(param: Tensor) -> None:
+            grad = param.grad
+            if grad is None:
+                return
+            if not torch.isfinite(grad).all():
+                bad.setdefault(name, "non-finite gradient")
+            elif grad.abs().sum() > 0:
+                good.add(name)
+
+        return hook
+
+    for name, param in params:
+        hooks.append(param.register_post_accumulate_grad_hook(watch(name)))
+    history: list[dict[str, float]] = []
+    torch.manual_seed(seed)  # dropout and other in-step randomness
+    try:
+        for step in range(case.steps):
+            losses = case.step(case.batch)
+            if not losses:
+                raise CheckFailed("step returned no losses")
+            values: dict[str, float] = {}
+            for key, value in losses.items():
+                number = float(value.detach().float().mean()) if isinstance(value, Tensor) else float(value)
+                if not math.isfinite(number):
+                    raise CheckFailed(f"loss {key!r} is {number} at step {step + 1}")
+                values[key] = number
+            history.append(values)
+            if bad:
+                name, why = next(iter(bad.items()))
+                raise CheckFailed(f"{why} for {name} at step {step + 1}")
+    finally:
+        for handle in hooks:
+            handle.remove()
+    return history, good
+
+
+def check_model(
+    name: str,
+    expect: Expectation,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    check_repeat: bool = True,
+) -> dict[str, Any]:
+    """Run every check on model ``name`` and return a result object (never raises for a failing model)."""
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "model": name,
+        "status": "passed",
+        "reason": "",
+        "parameters": None,
+        "expected_parameters": expect.parameters,
+        "flops": None,
+        "expected_flops": expect.flops,
+        "losses": {},
+        "steps": 0,
+        "device": device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "notes": [],
+    }
+    try:
+        spec = get_model(name)
+        result["entry"] = spec.entry
+        dev = torch.device(device)
+
+        counted = count_parameters(spec)
+        result["parameters"] = counted
+        if expect.parameters is not None and _relative_gap(counted, expect.parameters) > expect.parameters_tolerance:
+            gap = _relative_gap(counted, expect.parameters)
+            raise CheckFailed(
+                f"paper configuration has {counted:,} parameters, the entry says {expect.parameters:,} "
+                f"({gap:.2f}% apart, tolerance {expect.parameters_tolerance}%)"
+            )
+        if expect.flops is not None:
+            flops = count_flops(spec)
+            result["flops"] = flops
+            if flops is not None and _relative_gap(flops, expect.flops) > expect.flops_tolerance:
+                gap = _relative_gap(flops, expect.flops)
+                raise CheckFailed(
+                    f"paper configuration has {flops:,.0f} multiply-adds, the entry says {expect.flops:,.0f} "
+                    f"({gap:.1f}% apart, tolerance {expect.flops_tolerance}%)"
+                )
+
+        case = _build_case(spec, seed, dev)
+        result["notes"] = list(case.notes)
+        history, good = _run_steps(case, seed)
+        result["steps"] = len(history)
+        result["losses"] = {"first": history[0], "last": history[-1]}
+
+        if case.monitor is not None:
+            if case.monitor not in history[0]:
+                raise CheckFailed(f"monitored loss {case.monitor!r} is not among the step's losses {sorted(history[0])}")
+            first, last = history[0][case.monitor], history[-1][case.monitor]
+            if not last < first:
+                raise CheckFailed(f"{case.monitor} did not go down on a fixed batch: {first:.4g} -> {last:.4g} in {len(history)} steps")
+
+        missing = [n for n, _ in case.parameters() if n not in good]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise CheckFailed(f"{len(missing)} trainable parameter(s) never got a non-zero gradient: {shown}")
+
+        with torch.no_grad():
+            outputs = case.outputs(case.batch)
+        for key, shape in case.output_shapes.items():
+            if key not in outputs:
+                raise CheckFailed(f"output {key!r} missing (got {sorted(outputs)})")
+            got = tuple(outputs[key].shape)
+            if got != tuple(shape):
+                raise CheckFailed(f"output {key!r} has shape {got}, declared {tuple(shape)}")
+
+        if check_repeat:
+            again, _ = _run_steps(_build_case(spec, seed, dev), seed)
+            for i, (a, b) in enumerate(zip(history, again)):
+                for key in a:
+                    if not math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-5):
+                        raise CheckFailed(f"not repeatable: {key} at step {i + 1} was {a[key]:.6g}, then {b[key]:.6g} with the same seed")
+    except CheckFailed as exc:
+        result["status"] = "failed"
+        result["reason"] = str(exc)
+    except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - needs a GPU
+        result["status"] = "error"
+        result["reason"] = f"out of memory: {str(exc).splitlines()[0]}"
+    except Exception as exc:  # the model itself raised: report it, the other models go on
+        result["status"] = "error"
+        result["reason"] = f"{type(exc).__name__}: {exc}".strip()[:500]
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def expectation_for(model_name: str, catalog: Any) -> Expectation:
+    """The catalogue's numbers for ``model_name`` (empty when no entry lists it)."""
+    for entry in catalog.entries.values():
+        for model in entry.models:
+            if model.name == model_name:
+                return Expectation(model.parameters, model.parameters_tolerance, model.flops, model.flops_tolerance)
+    return Expectation()
+
+
+if __name__ == "__main__":  # developer aid: python -m alphatree.verify.check NAME... (in-process, no cache)
+    import json
+    import sys
+
+    from alphatree.catalog import load_catalog
+    from implementations.registry import list_models
+
+    cat = load_catalog()
+    names = list_models(sys.argv[1:] or ["*"])
+    failed = 0
+    for model_name in names:
+        res = check_model(model_name, expectation_for(model_name, cat))
+        failed += res["status"] != "passed"
+        print(json.dumps({k: res[k] for k in ("model", "status", "reason", "parameters", "expected_parameters", "flops", "expected_flops", "losses", "seconds")}))
+    sys.exit(1 if failed else 0)
