@@ -8,16 +8,15 @@ built from, so an unchanged catalogue of 10k entries loads in a fraction of a se
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+
 from pydantic import ValidationError
 
-from alphatree import __version__
+from alphatree import cache
 from alphatree.problems import CatalogError, Problem, UnknownIdError, close_matches, did_you_mean
 from alphatree.registry_scan import RegisteredModel, scan
 from alphatree.schema import Area, Concept, Dataset, Entry, Metric, Task, Vocabulary
@@ -72,15 +71,7 @@ class Catalog:
 # --- loading --------------------------------------------------------------------------------------
 
 
-def default_catalog_dir() -> Path:
-    """``$ALPHATREE_CATALOG``, else ``./catalog``, else the catalogue bundled beside the package."""
-    env = os.environ.get("ALPHATREE_CATALOG")
-    if env:
-        return Path(env)
-    here = Path.cwd() / "catalog"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "catalog"
+default_catalog_dir = cache.default_catalog_dir
 
 
 def load_catalog(root: Path | str | None = None, *, use_cache: bool = True) -> Catalog:
@@ -88,19 +79,20 @@ def load_catalog(root: Path | str | None = None, *, use_cache: bool = True) -> C
     root = Path(root) if root is not None else default_catalog_dir()
     if not root.is_dir():
         raise CatalogError([Problem(str(root), 0, 0, "", "catalogue directory not found; pass --catalog DIR or set ALPHATREE_CATALOG")])
-    files = sorted(p for p in root.rglob("*.yaml") if not any(part.startswith(".") for part in p.relative_to(root).parts))
-    registry = scan()
-    key = _cache_key(root, files, registry) if use_cache else None
+    files = cache.catalog_files(root)
+    key = cache.content_key(root, files, _implementation_files()) if use_cache else None
     if key:
-        cached = _cache_read(key)
+        cached = cache.read("catalog", key)
         if cached is not None:
             cached.root = root
             return cached
-    catalog = _load(root, files, registry)
+    catalog = _load(root, files, scan())
     if key:
-        _cache_write(key, catalog)
+        cache.write("catalog", key, catalog)
     return catalog
 
+
+_implementation_files = cache.implementation_files
 
 def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -> Catalog:
     problems: list[Problem] = []
@@ -389,58 +381,3 @@ def _check_cycles(cat: Catalog, docs: dict[str, SourceDocument], problems: list[
                 colour[node] = BLACK
                 path.pop()
                 stack.pop()
-
-
-# --- cache ----------------------------------------------------------------------------------------
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("ALPHATREE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "alphatree")
-    return Path(base)
-
-
-def _cache_key(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -> str | None:
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{__version__}\0{root.resolve()}\0".encode())
-    digest.update(Path(__file__).with_name("schema.py").read_bytes())
-    digest.update(Path(__file__).read_bytes())
-    try:
-        for path in files:
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-    except OSError:
-        return None  # an unreadable file: load properly so that the problem is reported
-    for name, model in sorted(registry.items()):
-        digest.update(f"{name}\0{model.entry}\0".encode())
-    return digest.hexdigest()
-
-
-def _cache_read(key: str) -> Catalog | None:
-    path = _cache_dir() / f"catalog-{key}.pickle"
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # a missing, stale or corrupt cache is just a miss
-        return None
-
-
-def _cache_write(key: str, catalog: Catalog) -> None:
-    directory = _cache_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for old in directory.glob("catalog-*.pickle"):
-            if old.stat().st_mtime < _now() - 7 * 86400:
-                old.unlink(missing_ok=True)
-        tmp = directory / f".catalog-{key}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
-            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, directory / f"catalog-{key}.pickle")
-    except OSError:
-        pass  # caching is an optimisation; a read-only home is fine
-
-
-def _now() -> float:
-    import time
-
-    return time.time()

@@ -1,0 +1,95 @@
+"""A small on-disk cache keyed on the contents of the files a result was computed from.
+
+Kept free of heavy imports (no pydantic, no networkx) so that reading a cached lineage index is
+cheap. Entries live in ``$ALPHATREE_CACHE`` (default ``~/.cache/alphatree``); writes are atomic and
+a missing, stale or corrupt entry is simply a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from alphatree import __version__
+
+_PACKAGE = Path(__file__).resolve().parent
+_MAX_AGE = 7 * 86400
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("ALPHATREE_CACHE")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alphatree"
+
+
+def default_catalog_dir() -> Path:
+    """``$ALPHATREE_CATALOG``, else ``./catalog``, else the catalogue bundled beside the package."""
+    env = os.environ.get("ALPHATREE_CATALOG")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "catalog"
+    if here.is_dir():
+        return here
+    return _PACKAGE.parent / "catalog"
+
+
+def implementation_files() -> list[Path]:
+    """The implementation modules, found without importing them (for cache keys)."""
+    from alphatree.registry_scan import implementations_dir
+
+    directory = implementations_dir()
+    return sorted(directory.glob("*.py")) if directory else []
+
+
+def catalog_files(root: Path) -> list[Path]:
+    """Every YAML file of a catalogue, in a stable order (hidden folders skipped)."""
+    return sorted(p for p in root.rglob("*.yaml") if not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def content_key(root: Path, files: Iterable[Path], implementation_files: Iterable[Path] = ()) -> str | None:
+    """Digest of the catalogue's files (by content), the loader's code and the implementation files (by stat)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{__version__}\0{root.resolve()}\0".encode())
+    for code in ("schema.py", "catalog.py", "lineage.py", "registry_scan.py"):
+        digest.update((_PACKAGE / code).read_bytes())
+    try:
+        for path in files:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in implementation_files:
+            st = path.stat()
+            digest.update(f"{path.name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+    except OSError:
+        return None  # an unreadable file: do the real work so the problem is reported
+    return digest.hexdigest()
+
+
+def read(kind: str, key: str) -> Any | None:
+    try:
+        with (cache_dir() / f"{kind}-{key}.pickle").open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:
+        return None
+
+
+def write(kind: str, key: str, value: Any) -> None:
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        for old in directory.glob(f"{kind}-*.pickle"):
+            try:
+                if old.stat().st_mtime < now - _MAX_AGE:
+                    old.unlink()
+            except OSError:
+                pass
+        tmp = directory / f".{kind}-{key}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, directory / f"{kind}-{key}.pickle")
+    except OSError:
+        pass  # caching is an optimisation; a read-only home is fine

@@ -1,0 +1,219 @@
+"""Catalogue commands: validate, list, show, cite, stats, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from alphatree.cli import app, options
+
+
+@app.command()
+def validate(as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of text.")) -> None:
+    """Check every entry and the cross-entry rules; report every problem with file:line:col.
+
+    Example: [bold]alphatree validate[/]  (exit code 1 and one line per problem when something is wrong)
+    """
+    cat = options.catalog()
+    models = [m for e in cat for m in e.models]
+    summary = {
+        "entries": len(cat),
+        "models": len(models),
+        "implemented_models": sum(m.implemented for m in models),
+        "concepts": len(cat.concepts),
+        "datasets": len(cat.datasets),
+        "metrics": len(cat.metrics),
+        "results": sum(len(e.results) for e in cat),
+        "lineage_edges": sum(len(e.lineage) for e in cat),
+    }
+    if as_json:
+        options.print_json({"ok": True, **summary})
+        return
+    typer.echo(
+        f"catalog OK: {summary['entries']} entries, {summary['lineage_edges']} lineage edges, "
+        f"{summary['models']} models ({summary['implemented_models']} implemented), {summary['results']} results, "
+        f"{summary['concepts']} concepts, {summary['datasets']} data sets, {summary['metrics']} metrics"
+    )
+
+
+@app.command("list")
+def list_entries(
+    area: Optional[str] = typer.Option(None, "--area", "-a", help="Only this area (e.g. generative)."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only entries with this tag."),
+    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="Only this kind (architecture, metric, optimizer, ...)."),
+    since: Optional[int] = typer.Option(None, "--since", help="First year to include."),
+    until: Optional[int] = typer.Option(None, "--until", help="Last year to include."),
+    text: Optional[str] = typer.Option(None, "--search", "-q", help="Text to find in ids, titles, authors, summaries."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of objects (id, title, year, area, arxiv, ...)."),
+) -> None:
+    """List entries, oldest first, optionally filtered.
+
+    Example: [bold]alphatree list --area generative --since 2014 --until 2016[/]
+    """
+    index = options.lineage_index()
+    ids = index.filter(area=area, tag=tag, kind=kind, since=since, until=until, text=text)
+    if as_json:
+        options.print_json([index.papers[i].as_dict() for i in ids])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(ids)} entries", title_justify="left")
+    for col in ("id", "name", "year", "area", "arXiv"):
+        table.add_column(col, no_wrap=col != "name")
+    for i in ids:
+        p = index.papers[i]
+        table.add_row(p.id, p.name, str(p.year), p.area, p.arxiv or "")
+    options.console().print(table)
+
+
+@app.command()
+def show(
+    entry_id: str = typer.Argument(..., metavar="ID", help="Entry id (or short name, or a former id)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the entry as a JSON object with the schema's field names."),
+) -> None:
+    """Show one entry: facts, lineage, what it introduces, results and models.
+
+    Example: [bold]alphatree show resnet[/]
+    """
+    cat = options.catalog()
+    entry = cat.get(entry_id)
+    if as_json:
+        data = entry.model_dump(mode="json", by_alias=True)
+        data["implementation_status"] = entry.implementation_status
+        data["file"] = cat.files.get(entry.id)
+        options.print_json(data)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = options.console()
+    con.print(f"[bold]{escape(entry.name)}[/] ({entry.year}) [dim]{entry.id} · {entry.kind.value} · {entry.area}[/]")
+    con.print(escape(entry.title))
+    con.print(f"[dim]{escape(', '.join(entry.authors))}[/]")
+    links = [entry.venue] if entry.venue else []
+    if entry.arxiv:
+        links.append(f"arXiv:{entry.arxiv}")
+    if entry.doi:
+        links.append(f"doi:{entry.doi}")
+    con.print(escape(" · ".join(links)))
+    con.print()
+    con.print(escape(" ".join(entry.summary.split())))
+    if entry.lineage:
+        con.print("\n[bold]Builds on[/]")
+        for edge in entry.lineage:
+            con.print(f"  {edge.relation.value} [cyan]{edge.from_}[/]: {escape(edge.note)}")
+    children = [(e.id, edge) for e in cat for edge in e.lineage if edge.from_ == entry.id]
+    if children:
+        con.print("\n[bold]Influenced[/]")
+        for cid, edge in sorted(children, key=lambda c: (cat.entries[c[0]].year, c[0])):
+            con.print(f"  [cyan]{cid}[/] {edge.relation.value} it: {escape(edge.note)}")
+    if entry.introduces:
+        con.print("\n[bold]Introduces[/]: " + ", ".join(escape(c.name) for c in entry.introduces))
+    if entry.uses:
+        con.print("[bold]Uses[/]: " + ", ".join(escape(cat.concepts[c].name) for c in entry.uses))
+    if entry.results:
+        table = Table(title="Reported results", title_justify="left")
+        for col in ("task", "data set", "metric", "value", "split", "model", "source"):
+            table.add_column(col)
+        for r in entry.results:
+            table.add_row(r.task, r.dataset, r.metric, f"{r.value:g} {r.unit}", r.split, escape(r.model), escape(r.source))
+        con.print(table)
+    if entry.models:
+        table = Table(title=f"Models ({entry.implementation_status})", title_justify="left")
+        for col in ("name", "parameters", "source", "implemented"):
+            table.add_column(col)
+        for m in entry.models:
+            table.add_row(m.name, f"{m.parameters:,}" if m.parameters is not None else "—", escape(m.parameters_source), "yes" if m.implemented else "not yet")
+        con.print(table)
+    if entry.implementation_note:
+        con.print(f"[yellow]{escape(entry.implementation_note)}[/]")
+    con.print(f"\n[dim]difficulty {entry.learning.difficulty}/5 · about {entry.learning.hours:g} h · file {cat.files.get(entry.id)}[/]")
+
+
+@app.command()
+def cite(
+    ids: List[str] = typer.Argument(..., metavar="ID...", help="Entry ids to cite."),
+) -> None:
+    """Print BibTeX for entries.
+
+    Example: [bold]alphatree cite resnet densenet > refs.bib[/]
+    """
+    from alphatree.bibtex import bibtex
+
+    cat = options.catalog()
+    entries = [cat.get(i) for i in ids]
+    sys.stdout.write("\n".join(bibtex(e) for e in entries))
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+    """Counts by area, kind, year and implementation status.
+
+    Example: [bold]alphatree stats[/]
+    """
+    cat = options.catalog()
+    data = {
+        "entries": len(cat),
+        "by_area": dict(sorted(Counter(e.area for e in cat).items())),
+        "by_kind": dict(sorted(Counter(e.kind.value for e in cat).items())),
+        "by_year": dict(sorted(Counter(e.year for e in cat).items())),
+        "implementation": dict(sorted(Counter(e.implementation_status for e in cat).items())),
+        "models": sum(len(e.models) for e in cat),
+        "results": sum(len(e.results) for e in cat),
+        "concepts": len(cat.concepts),
+    }
+    if as_json:
+        options.print_json(data)
+        return
+    from rich.table import Table
+
+    con = options.console()
+    con.print(f"[bold]{data['entries']}[/] entries, {data['models']} models, {data['results']} results, {data['concepts']} concepts")
+    for title, key in (("area", "by_area"), ("kind", "by_kind"), ("implementation", "implementation")):
+        table = Table(title=f"by {title}", title_justify="left")
+        table.add_column(title)
+        table.add_column("entries", justify="right")
+        for k, v in data[key].items():
+            table.add_row(str(k), str(v))
+        con.print(table)
+    years = data["by_year"]
+    con.print("by year: " + "  ".join(f"{y}:{n}" for y, n in years.items()))
+
+
+@app.command()
+def schema(
+    write: Optional[Path] = typer.Option(None, "--write", help="Write entry.schema.json and vocabulary.schema.json into this folder."),
+    check: Optional[Path] = typer.Option(None, "--check", help="Exit 1 if the schema files in this folder are stale."),
+    vocabulary: bool = typer.Option(False, "--vocabulary", help="Print the vocabulary files' schema instead of the entry's."),
+) -> None:
+    """Print the JSON Schema of an entry file (for editors), or write/check the copies in the repo.
+
+    Example: [bold]alphatree schema --write schema/[/]
+    """
+    from alphatree.problems import AlphaTreeError
+    from alphatree.schema import entry_json_schema, vocabulary_json_schema
+
+    texts = {
+        "entry.schema.json": json.dumps(entry_json_schema(), indent=2, ensure_ascii=False) + "\n",
+        "vocabulary.schema.json": json.dumps(vocabulary_json_schema(), indent=2, ensure_ascii=False) + "\n",
+    }
+    if check is not None:
+        stale = [name for name, text in texts.items() if not (check / name).is_file() or (check / name).read_text(encoding="utf-8") != text]
+        if stale:
+            raise AlphaTreeError(f"stale schema file(s) in {check}: {', '.join(stale)}; run 'alphatree schema --write {check}'")
+        typer.echo(f"schema files in {check} are up to date")
+        return
+    if write is not None:
+        from alphatree.atomic import write_text
+
+        write.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            write_text(write / name, text)
+        typer.echo(f"wrote {', '.join(str(write / n) for n in texts)}")
+        return
+    sys.stdout.write(texts["vocabulary.schema.json" if vocabulary else "entry.schema.json"])

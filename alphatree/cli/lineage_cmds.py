@@ -1,0 +1,189 @@
+"""Lineage commands: lineage, path, graph, concept."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from alphatree.cli import app, options
+
+
+@app.command()
+def lineage(
+    entry_id: str = typer.Argument(..., metavar="ID", help="Entry id (or short name)."),
+    ancestors: bool = typer.Option(False, "--ancestors", help="Only what it builds on."),
+    descendants: bool = typer.Option(False, "--descendants", help="Only what it influenced."),
+    depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1, help="How many generations (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of ids (with --ancestors or --descendants), else both lists."),
+) -> None:
+    """Show what an entry builds on and what it influenced, as trees.
+
+    Example: [bold]alphatree lineage resnet --descendants --depth 2[/]
+    """
+    index = options.lineage_index()
+    root = index.resolve(entry_id)
+    both = ancestors == descendants
+    if as_json:
+        if ancestors and not descendants:
+            options.print_json(index.ancestors(root, depth))
+        elif descendants and not ancestors:
+            options.print_json(index.descendants(root, depth))
+        else:
+            options.print_json({"id": root, "ancestors": index.ancestors(root, depth), "descendants": index.descendants(root, depth)})
+        return
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    con = options.console()
+
+    def grow(tree: Tree, node: dict[str, Any], arrow: str) -> None:
+        for child in node["children"]:
+            info = index.papers[child["id"]]
+            label = f"[cyan]{child['id']}[/] {escape(info.name)} ({info.year}) [dim]{arrow} {child['relation']}"
+            if child.get("repeat"):
+                label += " (shown above)"
+            label += "[/]"
+            if child["note"] and not child.get("repeat"):
+                label += f"\n[dim italic]{escape(child['note'])}[/]"
+            grow(tree.add(label), child, arrow)
+
+    info = index.papers[root]
+    if ancestors or both:
+        up = index.tree(root, upward=True, depth=depth)
+        tree = Tree(f"[bold]{escape(info.name)}[/] ({info.year}) builds on:" if up["children"] else f"[bold]{escape(info.name)}[/] ({info.year}) builds on no catalogue entry")
+        grow(tree, up, "←")
+        con.print(tree)
+    if descendants or both:
+        down = index.tree(root, upward=False, depth=depth)
+        tree = Tree(f"[bold]{escape(info.name)}[/] ({info.year}) influenced:" if down["children"] else f"[bold]{escape(info.name)}[/] ({info.year}) has no descendants in the catalogue")
+        grow(tree, down, "→")
+        con.print(tree)
+
+
+@app.command()
+def path(
+    source: str = typer.Argument(..., metavar="FROM", help="Earlier entry."),
+    target: str = typer.Argument(..., metavar="TO", help="Later entry."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of ids from FROM to TO."),
+) -> None:
+    """The shortest chain of lineage edges from one entry to a later one.
+
+    Example: [bold]alphatree path lenet stylegan2[/]
+    """
+    index = options.lineage_index()
+    ids = index.path(source, target)
+    if as_json:
+        options.print_json(ids)
+        return
+    from rich.markup import escape
+
+    con = options.console()
+    for i, pid in enumerate(ids):
+        info = index.papers[pid]
+        con.print(f"[cyan]{pid}[/] {escape(info.name)} ({info.year})")
+        if i + 1 < len(ids):
+            edge = index.edge(pid, ids[i + 1])
+            con.print(f"  ↓ [dim]{ids[i + 1]} {edge.relation} {pid}: {escape(edge.note)}[/]" if edge else "  ↓")
+
+
+@app.command()
+def graph(
+    fmt: str = typer.Option("svg", "--format", "-f", help="svg, png, pdf, dot, mermaid, graphml or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="Only this entry, its ancestors and descendants."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=1, help="With --focus: generations each way."),
+    area: Optional[str] = typer.Option(None, "--area", help="Only entries of this area."),
+    since: Optional[int] = typer.Option(None, "--since", help="First year."),
+    until: Optional[int] = typer.Option(None, "--until", help="Last year."),
+    link: str = typer.Option("https://arxiv.org/abs/{arxiv}", "--link", help="Node URL pattern: {id} and {arxiv} are replaced; '' for none."),
+) -> None:
+    """Draw the lineage graph (laid out by year, one colour per area, edge style per relation).
+
+    Example: [bold]alphatree graph --focus resnet --format svg -o resnet.svg[/]
+    """
+    from alphatree import render
+    from alphatree.atomic import write_bytes
+
+    if fmt not in render.FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(render.FORMATS)}", param_hint="--format")
+    index = options.lineage_index()
+    cat = options.catalog()
+    keep = set(index.filter(area=area, since=since, until=until))
+    focus_id = None
+    if focus:
+        focus_id = index.resolve(focus)
+        keep &= {focus_id, *index.ancestors(focus_id, depth), *index.descendants(focus_id, depth)}
+        keep.add(focus_id)
+    if not keep:
+        from alphatree.problems import AlphaTreeError
+
+        raise AlphaTreeError("nothing to draw: no entry matches those filters")
+    drawing = render.selection(index, cat, keep, focus=focus_id)
+    pattern = _link_pattern(link, index)
+    data = render.render(drawing, fmt, link=pattern)
+    if output is None:
+        if fmt in render.BINARY_FORMATS and sys.stdout.isatty():
+            raise typer.BadParameter(f"{fmt} is binary: write it to a file with -o", param_hint="--output")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_bytes(output, data)
+    typer.echo(f"wrote {output} ({len(drawing.nodes)} entries, {len(drawing.edges)} edges)", err=True)
+
+
+class _LinkPattern(str):
+    """A URL pattern whose ``format(id=...)`` also fills ``{arxiv}`` (falling back to the DOI or URL)."""
+
+    index: Any
+
+    def format(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        pid = kwargs.get("id", "")
+        info = self.index.papers.get(pid)
+        arxiv = info.arxiv if info else None
+        if "{arxiv}" in self and not arxiv:
+            return f"https://scholar.google.com/scholar?q={info.title.replace(' ', '+')}" if info else ""
+        return str.format(self, id=pid, arxiv=arxiv or "")
+
+
+def _link_pattern(pattern: str, index: Any) -> str | None:
+    if not pattern:
+        return None
+    out = _LinkPattern(pattern)
+    out.index = index
+    return out
+
+
+@app.command()
+def concept(
+    name: str = typer.Argument(..., metavar="CONCEPT", help="Concept id or name (e.g. residual-connection, 'truncation trick')."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Which entry introduced a concept, and which entries use it.
+
+    Example: [bold]alphatree concept truncation-trick[/]
+    """
+    from alphatree.graph import KnowledgeGraph
+
+    cat = options.catalog()
+    kg = KnowledgeGraph(cat)
+    data = kg.concept_summary(name)
+    if as_json:
+        options.print_json(data)
+        return
+    from rich.markup import escape
+
+    con = options.console()
+    con.print(f"[bold]{escape(data['name'])}[/] [dim]({data['id']})[/]")
+    if data["summary"]:
+        con.print(escape(data["summary"]))
+    if data["introduced_by"]:
+        for pid in data["introduced_by"]:
+            e = cat.entries[pid]
+            con.print(f"introduced by [cyan]{pid}[/] {escape(e.name)} ({e.year})")
+    else:
+        con.print("[dim]introduced outside the catalogue[/]")
+    if data["used_by"]:
+        con.print("used by: " + ", ".join(f"[cyan]{p}[/] ({cat.entries[p].year})" for p in data["used_by"]))
