@@ -295,14 +295,14 @@ def _check_cross_entry(cat: Catalog, docs: dict[str, SourceDocument], problems: 
         for i, edge in enumerate(entry.lineage):
             parent = cat.entries.get(edge.from_)
             if parent is None:
-                report(eid, ("lineage", i, "from"), unknown("entry", edge.from_, cat.entries))
+                report(eid, ("lineage", i, "from"), unknown("entry", edge.from_, [k for k in cat.entries if k != eid]))
             elif edge.from_ == eid:
                 report(eid, ("lineage", i, "from"), "an entry cannot be its own parent")
             elif parent.year > entry.year:
                 report(eid, ("lineage", i, "from"), f"parent {edge.from_!r} ({parent.year}) is later than this entry ({entry.year}); a parent cannot come after its child")
         for i, pre in enumerate(entry.learning.prerequisites):
             if pre not in cat.entries:
-                report(eid, ("learning", "prerequisites", i), unknown("entry", pre, cat.entries))
+                report(eid, ("learning", "prerequisites", i), unknown("entry", pre, [k for k in cat.entries if k != eid]))
             elif pre == eid:
                 report(eid, ("learning", "prerequisites", i), "an entry cannot be its own prerequisite")
         for i, concept in enumerate(entry.uses):

@@ -1,1 +1,92 @@
-from alphatree.cli import app  # noqa: F401  (verify commands: to be written)
+"""``alphatree verify``: prove each implementation still trains, on this torch and this device."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from alphatree.cli import app, options
+
+
+@app.command()
+def verify(
+    patterns: Optional[List[str]] = typer.Argument(None, metavar="[PATTERN...]", help="Model names or entry ids, wildcards allowed (default: all)."),
+    device: str = typer.Option("auto", "--device", help="auto (cuda when present), cpu or cuda."),
+    jobs: int = typer.Option(2, "--jobs", "-j", min=1, help="Worker processes."),
+    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds each model may take."),
+    shard_spec: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help="Run only shard K of N (for CI matrices)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every model even if its inputs did not change."),
+    report: Optional[Path] = typer.Option(None, "--report", help="JSON report file (default: .verify/report.json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as a JSON array."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the synthetic batches and initialisation."),
+) -> None:
+    """Check every model: parameter count against the entry, a few training steps on a fixed batch
+    that lower the loss, a finite non-zero gradient for every parameter, output shapes, repeatability.
+
+    Example: [bold]alphatree verify 'resnet*' --device cpu --jobs 2[/]
+    """
+    from alphatree.verify import runner
+
+    cat = options.catalog()
+    tasks = runner.shard(runner.plan_tasks(cat, patterns or ()), shard_spec)
+    opts = runner.VerifyOptions(device=device, jobs=jobs, timeout=timeout, use_cache=not no_cache, seed=seed)
+    report_path = report or runner.default_report_path()
+    con = options.console(stderr=True)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=con, transient=True, disable=as_json and not sys.stderr.isatty(),
+    )
+    try:
+        with progress:
+            bar = progress.add_task("", total=len(tasks))
+
+            def advance(result: dict) -> None:
+                progress.update(bar, advance=1, description=f"{result['model']}: {result['status']}")
+
+            results = runner.run(tasks, opts, on_result=advance)
+    except KeyboardInterrupt as exc:
+        partial = getattr(exc, "partial", [])
+        runner.write_report(report_path, partial)
+        con.print(f"interrupted: {len(partial)} of {len(tasks)} models checked; partial report in {report_path}")
+        raise typer.Exit(130) from None
+    runner.write_report(report_path, results)
+    if as_json:
+        options.print_json(results)
+    else:
+        _table(results)
+        con.print(f"report: {report_path}")
+    if any(r["status"] in runner.FAILING for r in results):
+        raise typer.Exit(1)
+
+
+def _table(results: list[dict]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"passed": "green", "failed": "red", "timeout": "magenta", "error": "red", "not-implemented": "yellow"}
+    table = Table(title_justify="left")
+    for col in ("model", "entry", "status", "parameters", "paper", "loss first → last", "s", "reason"):
+        table.add_column(col, no_wrap=col not in {"reason"}, justify="right" if col in {"parameters", "paper", "s"} else "left")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        losses = r.get("losses") or {}
+        loss = ""
+        if losses.get("first"):
+            key = next(iter(losses["first"]))
+            loss = f"{losses['first'][key]:.3g} → {losses['last'][key]:.3g}"
+        status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]" + (" (cached)" if r.get("cached") else "")
+        table.add_row(
+            r["model"], r["entry"], status,
+            f"{r['parameters']:,}" if r.get("parameters") is not None else "",
+            f"{r['expected_parameters']:,}" if r.get("expected_parameters") is not None else "",
+            loss, f"{r.get('seconds', 0):.1f}", escape(r.get("reason") or ""),
+        )
+    con = options.console()
+    table.title = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    con.print(table)

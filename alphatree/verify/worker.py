@@ -1,0 +1,44 @@
+"""A verify worker: reads one task per line (JSON) on stdin, writes one result per line on stdout.
+
+Started by :mod:`alphatree.verify.runner` as ``python -m alphatree.verify.worker``. Torch is imported
+once per worker, not once per model. The parent kills a worker that exceeds a model's time limit
+and starts a new one, so a hanging or crashing model never stops the others.
+
+Task fields: ``model``, ``device``, ``seed``, ``expect`` (parameters, tolerances, flops) and,
+for tests, ``registry`` (a module to import instead of the real implementations).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+
+
+def main() -> None:
+    # Results go to the real stdout; anything a model prints goes to stderr so it cannot corrupt them.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    threads = os.environ.get("ALPHATREE_VERIFY_THREADS")
+
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    from alphatree.verify.check import Expectation, check_model
+
+    out.write(json.dumps({"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available()}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        task = json.loads(line)
+        if task.get("registry"):
+            importlib.import_module(task["registry"])
+        expect = Expectation(**task.get("expect", {}))
+        result = check_model(task["model"], expect, device=task.get("device", "cpu"), seed=task.get("seed", 0))
+        out.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Shared fixtures: the bundled catalogue, a CLI runner, and small catalogues made on the fly."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "catalog"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test session gets its own cache folder, so tests never see a developer's cache."""
+    monkeypatch.setenv("ALPHATREE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.delenv("ALPHATREE_CATALOG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from alphatree.catalog import load_catalog
+
+    return load_catalog(CATALOG, use_cache=False)
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def invoke(args, catalog_dir: Path | None = None, **kwargs):
+    """Run the CLI the way the console script does (library errors become messages and exit 1)."""
+    from alphatree.cli import options
+    from alphatree.cli import app
+    from alphatree.problems import AlphaTreeError
+
+    full = (["--catalog", str(catalog_dir)] if catalog_dir else ["--catalog", str(CATALOG)]) + list(args)
+    result = CliRunner().invoke(app, full, catch_exceptions=True, **kwargs)
+    if isinstance(result.exception, AlphaTreeError):
+        # main() prints these and exits 1; mirror it so tests see what users see
+        import io
+        import sys
+
+        buf = io.StringIO()
+        old, sys.stderr = sys.stderr, buf
+        try:
+            options.print_error(result.exception)
+        finally:
+            sys.stderr = old
+        return _Result(1, result.stdout, buf.getvalue(), None)
+    return _Result(result.exit_code, result.stdout, result.stderr if hasattr(result, "stderr") else "", result.exception if not isinstance(result.exception, SystemExit) else None)
+
+
+class _Result:
+    def __init__(self, exit_code, stdout, stderr, exception):
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exception = exception
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+
+VOCAB = {
+    "areas.yaml": """
+        areas:
+          - {id: classification, name: Classification, colour: "#8ecae6"}
+          - {id: generative, name: Generative, colour: "#e76f51"}
+    """,
+    "tasks.yaml": """
+        tasks:
+          - {id: image-classification, name: Image classification}
+    """,
+    "datasets.yaml": """
+        datasets:
+          - {id: imagenet, name: ImageNet}
+          - {id: mnist, name: MNIST}
+    """,
+    "metrics.yaml": """
+        metrics:
+          - {id: top-5-error, name: Top-5 error, direction: lower, units: ["%"], minimum: 0, maximum: 100}
+    """,
+    "concepts.yaml": """
+        concepts:
+          - {id: convolution, name: Convolution}
+    """,
+}
+
+
+def entry_yaml(ident: str, year: int = 2012, parents: tuple[str, ...] = (), area: str = "classification", extra: str = "") -> str:
+    lineage = "".join(f"\n  - {{from: {p}, relation: improves, note: better than {p}}}" for p in parents)
+    return textwrap.dedent(f"""\
+        id: {ident}
+        title: The paper called {ident}
+        authors: [Ada Lovelace]
+        year: {year}
+        arxiv: "1512.03385"
+        area: {area}
+        summary: A summary long enough to pass the minimum length rule.
+        learning: {{difficulty: 2, hours: 3}}
+        """) + (f"lineage:{lineage}\n" if parents else "") + textwrap.dedent(extra)
+
+
+@pytest.fixture
+def make_catalog(tmp_path):
+    """make_catalog({"classification/a.yaml": "...", ...}) -> a catalogue folder with the test vocabulary."""
+
+    def make(files: dict[str, str | bytes], vocabulary: bool = True) -> Path:
+        root = tmp_path / "catalog"
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir()
+        if vocabulary:
+            for name, text in VOCAB.items():
+                (root / "vocabulary").mkdir(exist_ok=True)
+                (root / "vocabulary" / name).write_text(textwrap.dedent(text))
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(text)
+        return root
+
+    return make

@@ -1,0 +1,177 @@
+"""Lineage queries (ancestors, descendants, path, tree, filter) and their CLI, checked against networkx."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+
+from conftest import entry_yaml, invoke
+
+FAMILY = {
+    "lenet": (1998, ()),
+    "alexnet": (2012, ("lenet",)),
+    "zfnet": (2013, ("alexnet",)),
+    "nin": (2013, ("alexnet",)),
+    "vgg": (2014, ("alexnet", "zfnet")),
+    "googlenet": (2014, ("nin",)),
+    "resnet": (2015, ("vgg", "googlenet")),
+    "densenet": (2016, ("resnet",)),
+    "island": (2016, ()),
+}
+
+
+@pytest.fixture
+def family(make_catalog):
+    files = {f"classification/{k}.yaml": entry_yaml(k, y, p) for k, (y, p) in FAMILY.items()}
+    files["classification/resnet.yaml"] += "short_name: ResNet\ntags: [residual]\n"
+    return make_catalog(files)
+
+
+@pytest.fixture
+def index(family):
+    from alphatree.lineage import load_lineage_index
+
+    return load_lineage_index(family)
+
+
+def _nx():
+    g = nx.DiGraph()
+    for child, (_, parents) in FAMILY.items():
+        g.add_node(child)
+        for p in parents:
+            g.add_edge(p, child)
+    return g
+
+
+@pytest.mark.parametrize("node", sorted(FAMILY))
+def test_ancestors_and_descendants_agree_with_networkx(index, node):
+    g = _nx()
+    assert set(index.ancestors(node)) == nx.ancestors(g, node)
+    assert set(index.descendants(node)) == nx.descendants(g, node)
+
+
+def test_depth_limits_generations(index):
+    assert index.ancestors("resnet", depth=1) == ["googlenet", "vgg"]  # same year: by id
+    assert index.descendants("lenet", depth=2) == ["alexnet", "nin", "zfnet", "vgg"]
+
+
+def test_path_is_shortest_and_forward(index):
+    path = index.path("lenet", "densenet")
+    assert path[0] == "lenet" and path[-1] == "densenet"
+    assert len(path) == nx.shortest_path_length(_nx(), "lenet", "densenet") + 1
+    for a, b in zip(path, path[1:]):
+        assert index.edge(a, b) is not None
+
+
+def test_backward_path_explains(index):
+    from alphatree.lineage import NoPathError
+
+    with pytest.raises(NoPathError, match="'lenet' is an ancestor of 'resnet'"):
+        index.path("resnet", "lenet")
+    with pytest.raises(NoPathError, match="does not descend"):
+        index.path("island", "resnet")
+
+
+def test_short_names_resolve(index):
+    assert index.resolve("ResNet") == "resnet"
+
+
+def test_filter(index):
+    assert index.filter(since=2014, until=2015) == ["googlenet", "vgg", "resnet"]
+    assert index.filter(tag="residual") == ["resnet"]
+    assert index.filter(text="RESNET") == ["resnet"]
+
+
+def test_tree_marks_repeats(index):
+    tree = index.tree("resnet", upward=True)
+    flat = []
+
+    def walk(node):
+        flat.append((node["id"], node.get("repeat", False)))
+        for c in node["children"]:
+            walk(c)
+
+    walk(tree)
+    ids = [i for i, r in flat if not r]
+    assert len(ids) == len(set(ids))  # each ancestor expanded once
+    assert ("alexnet", True) in flat  # reached through vgg and zfnet
+
+
+def test_lineage_cli_json(family):
+    result = invoke(["lineage", "resnet", "--ancestors", "--json"], family)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == ["lenet", "alexnet", "nin", "zfnet", "googlenet", "vgg"]
+    result = invoke(["lineage", "alexnet", "--descendants", "--json"], family)
+    assert json.loads(result.stdout) == ["nin", "zfnet", "googlenet", "vgg", "resnet", "densenet"]
+
+
+def test_lineage_cli_tree(family):
+    result = invoke(["lineage", "resnet"], family)
+    assert result.exit_code == 0
+    assert "builds on" in result.stdout and "influenced" in result.stdout
+    assert "densenet" in result.stdout and "lenet" in result.stdout
+
+
+def test_path_cli(family):
+    result = invoke(["path", "lenet", "densenet", "--json"], family)
+    assert result.exit_code == 0
+    ids = json.loads(result.stdout)
+    assert ids[0] == "lenet" and ids[-1] == "densenet"
+    result = invoke(["path", "densenet", "lenet"], family)
+    assert result.exit_code == 1
+    assert "try 'alphatree path lenet densenet'" in result.stderr
+
+
+def test_list_json_has_required_fields(family):
+    result = invoke(["list", "--json", "--since", "2014"], family)
+    items = json.loads(result.stdout)
+    assert [i["id"] for i in items] == ["googlenet", "vgg", "densenet", "island", "resnet"] or [i["id"] for i in items] == sorted([i["id"] for i in items], key=lambda x: (FAMILY[x][0], x))
+    for item in items:
+        assert {"id", "title", "year", "area", "arxiv"} <= set(item)
+
+
+def test_show_json_uses_schema_field_names(family):
+    result = invoke(["show", "vgg", "--json"], family)
+    data = json.loads(result.stdout)
+    assert data["id"] == "vgg"
+    assert data["lineage"][0]["from"] == "alexnet"
+    from alphatree.schema import Entry
+
+    schema_fields = {f.alias or n for n, f in Entry.model_fields.items()}
+    assert set(data) - {"implementation_status", "file"} <= schema_fields
+
+
+def test_cache_is_invalidated_by_an_edit(family):
+    from alphatree.lineage import load_lineage_index
+
+    assert load_lineage_index(family).ancestors("densenet", depth=1) == ["resnet"]
+    path = family / "classification/densenet.yaml"
+    path.write_text(path.read_text().replace("from: resnet", "from: vgg").replace("better than resnet", "better than vgg"))
+    assert load_lineage_index(family).ancestors("densenet", depth=1) == ["vgg"]
+
+
+def test_knowledge_graph_concepts(make_catalog):
+    from alphatree.catalog import load_catalog
+    from alphatree.graph import KnowledgeGraph
+
+    root = make_catalog({
+        "classification/resnet.yaml": entry_yaml("resnet", 2015, extra="""\
+            introduces:
+              - {id: residual-connection, name: Residual connection, aliases: [shortcut]}
+            uses: [convolution]
+            datasets: [imagenet]
+        """),
+        "classification/densenet.yaml": entry_yaml("densenet", 2016, ("resnet",), extra="uses: [residual-connection]\n"),
+    })
+    kg = KnowledgeGraph(load_catalog(root))
+    summary = kg.concept_summary("Residual connection")
+    assert summary["introduced_by"] == ["resnet"]
+    assert summary["used_by"] == ["densenet"]
+    assert kg.graph.has_edge("paper:resnet", "dataset:imagenet")
+    assert kg.graph.has_edge("paper:resnet", "paper:densenet")
+    result = invoke(["concept", "shortcut", "--json"], root)
+    assert json.loads(result.stdout)["introduced_by"] == ["resnet"]
+    result = invoke(["concept", "residual-conection"], root)
+    assert result.exit_code == 1 and "did you mean 'residual-connection'" in result.stderr
