@@ -48,23 +48,45 @@ def implementation_files() -> list[Path]:
 
 def catalog_files(root: Path) -> list[Path]:
     """Every YAML file of a catalogue, in a stable order (hidden folders skipped)."""
-    return sorted(p for p in root.rglob("*.yaml") if not any(part.startswith(".") for part in p.relative_to(root).parts))
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(folder, n) for n in names if n.endswith(".yaml") and not n.startswith("."))
+    return sorted(found)
 
 
 def content_key(root: Path, files: Iterable[Path], implementation_files: Iterable[Path] = ()) -> str | None:
-    """Digest of the catalogue's files (by content), the loader's code and the implementation files (by stat)."""
+    """Digest of the catalogue's files (by content), the loader's code and the implementation files (by stat).
+
+    Each file's content digest is remembered in a manifest beside the cache, with the size and
+    modification time it had; a file whose size and time are unchanged is not read again.
+    """
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{__version__}\0{root.resolve()}\0".encode())
+    root_abs = os.path.abspath(root)
+    digest.update(f"{__version__}\0{root_abs}\0".encode())
     for code in ("schema.py", "catalog.py", "lineage.py", "registry_scan.py"):
         digest.update((_PACKAGE / code).read_bytes())
+    manifest_name = "manifest-" + hashlib.blake2b(root_abs.encode(), digest_size=10).hexdigest()
+    manifest = read(manifest_name, "v1") or {}
+    fresh: dict[str, tuple[int, int, bytes]] = {}
     try:
         for path in files:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+            rel = os.path.relpath(path, root_abs)
+            st = os.stat(path)
+            known = manifest.get(rel)
+            if known and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+                file_digest = known[2]
+            else:
+                file_digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).digest()
+            fresh[rel] = (st.st_mtime_ns, st.st_size, file_digest)
+            digest.update(rel.encode() + b"\0" + file_digest)
         for path in implementation_files:
             st = path.stat()
             digest.update(f"{path.name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
     except OSError:
         return None  # an unreadable file: do the real work so the problem is reported
+    if fresh != manifest:
+        write(manifest_name, "v1", fresh)
     return digest.hexdigest()
 
 

@@ -9,6 +9,8 @@ built from, so an unchanged catalogue of 10k entries loads in a fraction of a se
 from __future__ import annotations
 
 import os
+import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,12 +28,43 @@ VOCABULARY_DIR = "vocabulary"
 SCHEMA_MODELINE = "# yaml-language-server: $schema="
 
 
+class EntryTable(Mapping[str, Entry]):
+    """Entries by id. From the cache, each entry is unpickled only when first used, so commands that
+    need a few entries (or only the summary) do not pay for all of them."""
+
+    def __init__(self, entries: dict[str, Entry] | None = None, packed: dict[str, bytes] | None = None):
+        self._objects: dict[str, Entry] = dict(entries or {})
+        self._packed: dict[str, bytes] = packed or {}
+        self._order: list[str] = list(self._objects) if entries is not None else list(self._packed)
+
+    def __getitem__(self, key: str) -> Entry:
+        try:
+            return self._objects[key]
+        except KeyError:
+            blob = self._packed[key]  # raises KeyError for unknown ids, as a mapping should
+            obj = self._objects[key] = pickle.loads(blob)
+            return obj
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._objects or key in self._packed
+
+    def __iter__(self):
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __reduce__(self):
+        packed = {k: self._packed[k] if k in self._packed else pickle.dumps(self._objects[k], protocol=pickle.HIGHEST_PROTOCOL) for k in self._order}
+        return (EntryTable, (None, packed))
+
+
 @dataclass
 class Catalog:
     """A validated catalogue: entries and vocabularies, indexed by id."""
 
     root: Path
-    entries: dict[str, Entry]
+    entries: EntryTable
     files: dict[str, str]  # entry id -> file path relative to root
     areas: dict[str, Area]
     tasks: dict[str, Task]
@@ -39,8 +72,10 @@ class Catalog:
     metrics: dict[str, Metric]
     concepts: dict[str, Concept]
     concept_origin: dict[str, str]  # concept id -> entry that introduces it
+    paths: dict[str, Any] = field(default_factory=dict)  # learning path id -> LearningPath
     aliases: dict[str, str] = field(default_factory=dict)  # former id -> current id
     registry: dict[str, RegisteredModel] = field(default_factory=dict)
+    summary: dict[str, int] = field(default_factory=dict)  # counts shown by 'validate', kept with the cache
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -98,16 +133,19 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
     problems: list[Problem] = []
     vocab_docs: list[SourceDocument] = []
     entry_docs: list[SourceDocument] = []
-    for path in files:
+    cwd = os.getcwd()
+    root_abs = os.path.abspath(root)
+    shown_root = root_abs if os.path.relpath(root_abs, cwd).startswith("..") else os.path.relpath(root_abs, cwd)
+    shown_names = [str(p.relative_to(root)) if shown_root == "." else os.path.join(shown_root, p.relative_to(root)) for p in files]
+    for path, doc in zip(files, _read_all(files, shown_names)):
         rel = path.relative_to(root)
-        shown = _display(path)
-        doc = read_yaml(path, shown)
         problems.extend(doc.problems)
         if doc.problems and doc.data is None:
             continue
         (vocab_docs if rel.parts[0] == VOCABULARY_DIR else entry_docs).append(doc)
 
-    vocabulary = _merge_vocabulary(vocab_docs, problems)
+    vocab_where: dict[tuple[str, str], tuple[SourceDocument, int]] = {}
+    vocabulary = _merge_vocabulary(vocab_docs, problems, vocab_where)
     entries: dict[str, Entry] = {}
     entry_docs_by_id: dict[str, SourceDocument] = {}
     for doc in entry_docs:
@@ -129,37 +167,56 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
 
     catalog = Catalog(
         root=root,
-        entries=entries,
-        files={eid: _relative(Path(doc.path), root) for eid, doc in entry_docs_by_id.items()},
+        entries=EntryTable(entries),
+        files={eid: os.path.relpath(os.path.abspath(doc.path) if not os.path.isabs(doc.path) else doc.path, root_abs) for eid, doc in entry_docs_by_id.items()},
         areas={a.id: a for a in vocabulary.areas},
         tasks={t.id: t for t in vocabulary.tasks},
         datasets={d.id: d for d in vocabulary.datasets},
         metrics={m.id: m for m in vocabulary.metrics},
         concepts={c.id: c for c in vocabulary.concepts},
         concept_origin={},
+        paths={p.id: p for p in vocabulary.paths},
         registry=registry,
     )
-    _check_cross_entry(catalog, entry_docs_by_id, problems)
+    _check_cross_entry(catalog, entry_docs_by_id, problems, vocab_where)
     if problems:
         raise CatalogError(problems)
+    models = [m for e in entries.values() for m in e.models]
+    catalog.summary = {
+        "entries": len(entries),
+        "models": len(models),
+        "implemented_models": sum(m.implemented for m in models),
+        "concepts": len(catalog.concepts),
+        "datasets": len(catalog.datasets),
+        "metrics": len(catalog.metrics),
+        "results": sum(len(e.results) for e in entries.values()),
+        "lineage_edges": sum(len(e.lineage) for e in entries.values()),
+    }
     return catalog
 
 
-def _display(path: Path) -> str:
+PARALLEL_THRESHOLD = 400  # files; below this, starting processes costs more than it saves
+
+
+def _read_all(files: list[Path], shown: list[str]) -> list[SourceDocument]:
+    """Parse every file; large catalogues are parsed by several processes (YAML parsing dominates)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_THRESHOLD or workers < 2:
+        return [read_yaml(p, s) for p, s in zip(files, shown)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return [read_yaml(p, s) for p, s in zip(files, shown)]
+    chunk = max(1, len(files) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(read_yaml, files, shown, chunksize=chunk))
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem]) -> Vocabulary:
+def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem], where: dict[tuple[str, str], tuple[SourceDocument, int]]) -> Vocabulary:
+    """Merge the vocabulary files; ``where`` receives (list, id) -> (document, index) for later messages."""
     merged: dict[str, list[Any]] = {name: [] for name in Vocabulary.model_fields}
     seen: dict[tuple[str, str], str] = {}
     for doc in docs:
@@ -178,6 +235,7 @@ def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem]) -> Vo
                     problems.append(Problem(doc.path, *doc.where((list_name, i, "id")), f"{list_name}[{i}].id", f"duplicate {list_name[:-1]} id {item.id!r}, first defined in {seen[key]}"))
                     continue
                 seen[key] = doc.path
+                where[key] = (doc, i)
                 merged[list_name].append(item)
     return Vocabulary(**merged)
 
@@ -260,9 +318,16 @@ def _fields_at(model: type, loc: tuple[Any, ...]) -> list[str]:
 # --- cross-entry rules ----------------------------------------------------------------------------
 
 
-def _check_cross_entry(cat: Catalog, docs: dict[str, SourceDocument], problems: list[Problem]) -> None:
+def _check_cross_entry(
+    cat: Catalog, docs: dict[str, SourceDocument], problems: list[Problem], vocab_where: dict[tuple[str, str], tuple[SourceDocument, int]]
+) -> None:
     def report(eid: str, loc: tuple[Any, ...], message: str) -> None:
         doc = docs[eid]
+        problems.append(Problem(doc.path, *doc.where(loc), dotted(loc), message))
+
+    def report_vocab(list_name: str, ident: str, rest: tuple[Any, ...], message: str) -> None:
+        doc, index = vocab_where[(list_name, ident)]
+        loc = (list_name, index, *rest)
         problems.append(Problem(doc.path, *doc.where(loc), dotted(loc), message))
 
     def unknown(kind: str, value: str, known: Iterable[str]) -> str:
@@ -286,7 +351,7 @@ def _check_cross_entry(cat: Catalog, docs: dict[str, SourceDocument], problems: 
 
     for metric in cat.metrics.values():
         if metric.entry and metric.entry not in cat.entries:
-            problems.append(Problem("catalog/vocabulary", 0, 0, f"metrics.{metric.id}.entry", unknown("entry", metric.entry, cat.entries)))
+            report_vocab("metrics", metric.id, ("entry",), unknown("entry", metric.entry, cat.entries))
 
     model_owner: dict[str, str] = {}
     for eid, entry in cat.entries.items():
@@ -339,6 +404,11 @@ def _check_cross_entry(cat: Catalog, docs: dict[str, SourceDocument], problems: 
                 report(eid, ("models", i, "name"), f"no implementation registered as {model.name!r}{hint}; add @register_model(entry={eid!r}) in implementations/, or set implemented: false")
             elif registered.entry != eid:
                 report(eid, ("models", i, "name"), f"implementation {model.name!r} is registered for entry {registered.entry!r} ({registered.module}), not {eid!r}")
+
+    for lp in cat.paths.values():
+        for i, step in enumerate(lp.steps):
+            if step.entry not in cat.entries:
+                report_vocab("paths", lp.id, ("steps", i, "entry"), unknown("entry", step.entry, cat.entries))
 
     _check_cycles(cat, docs, problems)
 

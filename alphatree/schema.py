@@ -12,6 +12,7 @@ Shape of the catalogue directory::
       vocabulary/datasets.yaml  data sets and benchmarks
       vocabulary/metrics.yaml   metrics, with direction (lower/higher is better), unit and range
       vocabulary/concepts.yaml  ideas no catalogue entry introduces (an entry's ``introduces`` adds the rest)
+      vocabulary/paths.yaml     curated learning paths (ordered entries, each with why it matters)
       <area>/<id>.yaml          one paper per file
 """
 
@@ -86,6 +87,20 @@ class Concept(Strict):
     aliases: list[str] = Field(default_factory=list, description="other names, for search")
 
 
+class PathStep(Strict):
+    entry: Id
+    why: str = Field(min_length=3, description="why this step matters on the path")
+
+
+class LearningPath(Strict):
+    """A curated route through the catalogue (shown on the site; a starting point for plans)."""
+
+    id: Id
+    title: str
+    summary: str = ""
+    steps: list[PathStep] = Field(min_length=2)
+
+
 class Vocabulary(Strict):
     """The union of the files under ``catalog/vocabulary/``; each file holds one or more of the lists."""
 
@@ -94,6 +109,7 @@ class Vocabulary(Strict):
     datasets: list[Dataset] = Field(default_factory=list)
     metrics: list[Metric] = Field(default_factory=list)
     concepts: list[Concept] = Field(default_factory=list)
+    paths: list[LearningPath] = Field(default_factory=list)
 
 
 # --- an entry -------------------------------------------------------------------------------------

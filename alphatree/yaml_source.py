@@ -91,13 +91,22 @@ def parse_yaml(text: str, display: str) -> SourceDocument:
     return doc
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _convert(node: yaml.Node, loc: PathKey, doc: SourceDocument, constructor: Any) -> Any:
-    doc.locations[loc] = _mark(node)
+    mark = node.start_mark
+    doc.locations[loc] = (mark.line + 1, mark.column + 1)
+    if type(node) is yaml.ScalarNode:
+        if node.tag == _STR_TAG:  # the common case, without the constructor's dispatch
+            return node.value
+        return constructor.construct_object(node, deep=True)
     if isinstance(node, yaml.MappingNode):
-        constructor.flatten_mapping(node)
+        if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            constructor.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = key_node.value if (type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG) else constructor.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 line, col = _mark(key_node)
                 doc.problems.append(Problem(doc.path, line, col, _dotted(loc), "mapping keys must be plain strings"))

@@ -197,3 +197,12 @@ def test_unknown_id_on_command_line(make_catalog):
         result = invoke(args, root)
         assert result.exit_code == 1
         assert "unknown entry 'lenat' (did you mean 'lenet'?)" in result.stderr
+
+
+def test_vocabulary_reference_has_a_place(make_catalog):
+    root = make_catalog({"classification/a.yaml": entry_yaml("a")})
+    metrics = root / "vocabulary/metrics.yaml"
+    metrics.write_text(metrics.read_text().replace("maximum: 100}", "maximum: 100, entry: fidd}"))
+    result = _validate(root)
+    assert result.exit_code == 1
+    assert re.search(r"vocabulary/metrics\.yaml:3:\d+: metrics\[0\]\.entry: unknown entry 'fidd'", result.stderr)

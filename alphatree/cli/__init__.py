@@ -57,7 +57,8 @@ def main() -> None:
     from alphatree.problems import AlphaTreeError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except AlphaTreeError as exc:
         options.print_error(exc)
         sys.exit(1)

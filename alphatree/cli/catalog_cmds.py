@@ -19,18 +19,7 @@ def validate(as_json: bool = typer.Option(False, "--json", help="Print a JSON su
 
     Example: [bold]alphatree validate[/]  (exit code 1 and one line per problem when something is wrong)
     """
-    cat = options.catalog()
-    models = [m for e in cat for m in e.models]
-    summary = {
-        "entries": len(cat),
-        "models": len(models),
-        "implemented_models": sum(m.implemented for m in models),
-        "concepts": len(cat.concepts),
-        "datasets": len(cat.datasets),
-        "metrics": len(cat.metrics),
-        "results": sum(len(e.results) for e in cat),
-        "lineage_edges": sum(len(e.lineage) for e in cat),
-    }
+    summary = options.catalog().summary
     if as_json:
         options.print_json({"ok": True, **summary})
         return

@@ -354,10 +354,14 @@ def run(
                 try:
                     got = worker.read(timeout=opts.timeout)
                 except TimeoutError:
+                    if stop.is_set():
+                        return
                     worker.kill()
                     worker = None
                     finish(i, {**base, "status": "timeout", "reason": f"no result within {opts.timeout:g} s", "seconds": round(time.perf_counter() - started, 3), "date": now})
                     continue
+                if stop.is_set():
+                    return  # interrupted: the worker was killed under us; this model was not checked
                 if got is None:
                     reason = worker.death_reason()
                     worker = None
