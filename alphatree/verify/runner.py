@@ -120,12 +120,17 @@ def resolve_device(device: str) -> str:
     """``auto`` is ``cuda`` when an NVIDIA GPU is visible to torch, else ``cpu``."""
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise VerifyError(f"--device takes auto, cpu or cuda (got {device!r})")
-    if device != "auto":
+    if device == "cpu":
         return device
-    if not (Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi")):
-        return "cpu"
-    probe = subprocess.run([sys.executable, "-c", "import torch;print(torch.cuda.is_available())"], capture_output=True, text=True, timeout=120)
-    return "cuda" if probe.stdout.strip() == "True" else "cpu"
+    has_gpu = False
+    if Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi"):
+        probe = subprocess.run([sys.executable, "-c", "import torch;print(torch.cuda.is_available())"], capture_output=True, text=True, timeout=120)
+        has_gpu = probe.stdout.strip() == "True"
+    if device == "auto":
+        return "cuda" if has_gpu else "cpu"
+    if not has_gpu:
+        raise VerifyError(f"--device {device}: torch {torch_version()} sees no CUDA GPU here; use --device cpu or auto")
+    return device
 
 
 def _module_closure(module_path: Path, directory: Path) -> list[Path]:

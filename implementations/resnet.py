@@ -1,0 +1,230 @@
+"""ResNet, from "Deep Residual Learning for Image Recognition" (He, Zhang, Ren and Sun, 2015).
+
+Paper: https://arxiv.org/abs/1512.03385 — catalogue entry ``resnet``.
+
+A residual block learns F(x) and outputs relu(F(x) + x): the stacked layers only have to model the
+difference from the identity, which keeps very deep plain stacks trainable (Section 3.1).
+
+ImageNet networks (Table 1), on a 224x224 input:
+
+    conv1    7x7, 64, stride 2                         -> (B, 64, 112, 112)
+             3x3 max pool, stride 2                     -> (B, 64, 56, 56)
+    conv2_x  blocks at width 64                         -> (B, 64 or 256, 56, 56)
+    conv3_x  blocks at width 128, first has stride 2    -> (B, 128 or 512, 28, 28)
+    conv4_x  blocks at width 256, first has stride 2    -> (B, 256 or 1024, 14, 14)
+    conv5_x  blocks at width 512, first has stride 2    -> (B, 512 or 2048, 7, 7)
+             global average pool, 1000-way fc, softmax  -> (B, 1000)
+
+    ResNet-18/34: basic block (3x3, 3x3), blocks per stage (2,2,2,2) / (3,4,6,3)
+    ResNet-50/101/152: bottleneck block (1x1 reduce, 3x3, 1x1 expand x4), (3,4,6,3) / (3,4,23,3) / (3,8,36,3)
+
+Shortcuts are identities, except where the shape changes: there a 1x1 convolution with stride 2
+projects x (option B of Section 4.1). Batch normalisation follows every convolution, before the
+ReLU (Section 3.4). In a bottleneck block the stride-2 down-sampling sits in the first 1x1
+convolution, as in the authors' released Caffe models ("conv3_1, conv4_1 and conv5_1").
+
+CIFAR-10 networks (Section 4.2): a 3x3 convolution with 16 filters, then three stages of n basic
+blocks at widths 16, 32, 64 on 32x32, 16x16 and 8x8 maps, global average pooling and a 10-way fc:
+6n+2 layers. Their shortcuts are all identities; where the width doubles, x is subsampled by 2 and
+padded with zero channels (option A), so the shortcuts add no parameters.
+
+Deviations from the paper:
+
+* Initialisation is PyTorch's default, not the paper's He (MSRA) initialisation of [13].
+* The smoke case trains a narrow one-block-per-stage version on 32x32 inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from implementations.registry import register_model
+from implementations.smoke import SmokeCase, classifier_case
+
+
+@dataclass(frozen=True)
+class ResNetConfig:
+    block: str  # "basic" (two 3x3 convolutions) or "bottleneck" (1x1, 3x3, 1x1)
+    layers: tuple[int, ...]  # blocks per stage, e.g. (3, 4, 6, 3) for ResNet-50
+    widths: tuple[int, ...] = (64, 128, 256, 512)  # 3x3 filters per stage; a bottleneck outputs 4x this
+    stem: str = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv, 16 filters
+    stem_width: int = 64
+    shortcut: str = "projection"  # "projection": 1x1 conv where shapes change (option B); "zero-pad": option A
+    num_classes: int = 1000
+    in_channels: int = 3
+
+
+def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    """A convolution without bias (batch norm's shift replaces it) followed by batch norm."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(c_out)
+    )
+
+
+class ZeroPadShortcut(nn.Module):
+    """Option A: subsample x by the stride and append zero channels; no parameters."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.extra = c_out - c_in
+        self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, C, H, W) -> (B, C + extra, H/s, W/s)
+        x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, 0, self.extra))
+
+
+def make_shortcut(c_in: int, c_out: int, stride: int, kind: str) -> nn.Module:
+    if c_in == c_out and stride == 1:
+        return nn.Identity()
+    if kind == "zero-pad":
+        return ZeroPadShortcut(c_in, c_out, stride)
+    return conv_bn(c_in, c_out, 1, stride)
+
+
+class BasicBlock(nn.Module):
+    """Figure 2 / Figure 5 left: relu(bn(conv3x3(relu(bn(conv3x3(x))))) + shortcut(x))."""
+
+    expansion = 1
+
+    def __init__(self, c_in: int, width: int, stride: int = 1, shortcut: str = "projection"):
+        super().__init__()
+        self.conv1 = conv_bn(c_in, width, 3, stride)
+        self.conv2 = conv_bn(width, width, 3)
+        self.shortcut = make_shortcut(c_in, width, stride, shortcut)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, C_in, H, W) -> (B, width, H/s, W/s)
+        out = F.relu(self.conv1(x))
+        out = self.conv2(out)
+        return F.relu(out + self.shortcut(x))
+
+
+class Bottleneck(nn.Module):
+    """Figure 5 right: 1x1 reduces to ``width``, 3x3 at ``width``, 1x1 restores 4 x width."""
+
+    expansion = 4
+
+    def __init__(self, c_in: int, width: int, stride: int = 1, shortcut: str = "projection"):
+        super().__init__()
+        c_out = width * self.expansion
+        self.reduce = conv_bn(c_in, width, 1, stride)  # stride in the first 1x1, as in the released models
+        self.conv = conv_bn(width, width, 3)
+        self.expand = conv_bn(width, c_out, 1)
+        self.shortcut = make_shortcut(c_in, c_out, stride, shortcut)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, C_in, H, W) -> (B, 4 width, H/s, W/s)
+        out = F.relu(self.reduce(x))
+        out = F.relu(self.conv(out))
+        out = self.expand(out)
+        return F.relu(out + self.shortcut(x))
+
+
+BLOCKS: dict[str, type[nn.Module]] = {"basic": BasicBlock, "bottleneck": Bottleneck}
+
+
+class ResNet(nn.Module):
+    def __init__(self, cfg: ResNetConfig):
+        super().__init__()
+        block = BLOCKS[cfg.block]
+        if cfg.stem == "imagenet":
+            self.stem = nn.Sequential(
+                conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2), nn.ReLU(inplace=True),  # (B, 64, H/2, W/2)
+                nn.MaxPool2d(3, stride=2, padding=1),  # (B, 64, H/4, W/4)
+            )
+        else:
+            self.stem = nn.Sequential(conv_bn(cfg.in_channels, cfg.stem_width, 3), nn.ReLU(inplace=True))
+        stages = []
+        c_in = cfg.stem_width
+        for i, (n_blocks, width) in enumerate(zip(cfg.layers, cfg.widths)):
+            blocks = []
+            for j in range(n_blocks):
+                stride = 2 if (i > 0 and j == 0) else 1  # each stage after the first halves the map
+                blocks.append(block(c_in, width, stride, cfg.shortcut))
+                c_in = width * block.expansion
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.fc = nn.Linear(c_in, cfg.num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, num_classes)
+        x = self.stages(self.stem(x))  # (B, C, H/32, W/32) on ImageNet
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+RESNET18 = ResNetConfig(block="basic", layers=(2, 2, 2, 2))
+RESNET34 = ResNetConfig(block="basic", layers=(3, 4, 6, 3))
+RESNET50 = ResNetConfig(block="bottleneck", layers=(3, 4, 6, 3))
+RESNET101 = ResNetConfig(block="bottleneck", layers=(3, 4, 23, 3))
+RESNET152 = ResNetConfig(block="bottleneck", layers=(3, 8, 36, 3))
+
+
+def cifar_resnet_config(n: int) -> ResNetConfig:
+    """The 6n+2-layer CIFAR-10 network of Section 4.2 (option A shortcuts)."""
+    return ResNetConfig(
+        block="basic", layers=(n, n, n), widths=(16, 32, 64), stem="cifar", stem_width=16,
+        shortcut="zero-pad", num_classes=10,
+    )
+
+
+def _smoke(block: str, generator: torch.Generator) -> SmokeCase:
+    cfg = ResNetConfig(block=block, layers=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_width=8, num_classes=10)
+    return classifier_case(ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+
+
+def resnet_basic_smoke(generator: torch.Generator) -> SmokeCase:
+    return _smoke("basic", generator)
+
+
+def resnet_bottleneck_smoke(generator: torch.Generator) -> SmokeCase:
+    return _smoke("bottleneck", generator)
+
+
+def resnet_cifar_smoke(generator: torch.Generator) -> SmokeCase:
+    cfg = ResNetConfig(
+        block="basic", layers=(1, 1, 1), widths=(8, 16, 32), stem="cifar", stem_width=8,
+        shortcut="zero-pad", num_classes=10,
+    )
+    return classifier_case(ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+
+
+@register_model(entry="resnet", smoke=resnet_basic_smoke, input_shape=(3, 224, 224))
+def resnet18() -> ResNet:
+    return ResNet(RESNET18)
+
+
+@register_model(entry="resnet", smoke=resnet_basic_smoke, input_shape=(3, 224, 224))
+def resnet34() -> ResNet:
+    return ResNet(RESNET34)
+
+
+@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+def resnet50() -> ResNet:
+    return ResNet(RESNET50)
+
+
+@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+def resnet101() -> ResNet:
+    return ResNet(RESNET101)
+
+
+@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+def resnet152() -> ResNet:
+    return ResNet(RESNET152)
+
+
+@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+def resnet20_cifar() -> ResNet:
+    return ResNet(cifar_resnet_config(3))
+
+
+@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+def resnet56_cifar() -> ResNet:
+    return ResNet(cifar_resnet_config(9))
+
+
+@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+def resnet110_cifar() -> ResNet:
+    return ResNet(cifar_resnet_config(18))
