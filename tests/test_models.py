@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+import torch
+
 from alphatree.registry_scan import scan
 from alphatree.verify.check import Expectation, check_model, count_parameters
 
 REGISTERED = sorted(scan())
+torch.set_num_threads(1)  # pytest-xdist runs one worker per core; more threads only oversubscribe them
 
 
 @pytest.fixture(scope="module")
