@@ -24,6 +24,13 @@ def generate(target: Path, n: int, seed: int = 0) -> Path:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(ROOT / "catalog" / "vocabulary", target / "vocabulary")
+    # The copied vocabulary must not point at real entries: drop curated paths and metrics' defining entries.
+    (target / "vocabulary" / "paths.yaml").unlink(missing_ok=True)
+    metrics_file = target / "vocabulary" / "metrics.yaml"
+    metrics_data = yaml.safe_load(metrics_file.read_text())
+    for metric in metrics_data["metrics"]:
+        metric.pop("entry", None)
+    metrics_file.write_text(yaml.safe_dump(metrics_data, sort_keys=False, allow_unicode=True))
     vocab = {f.stem: yaml.safe_load(f.read_text()) for f in (target / "vocabulary").glob("*.yaml")}
     areas = [a["id"] for a in vocab["areas"]["areas"]]
     tasks = [t["id"] for t in vocab["tasks"]["tasks"]]

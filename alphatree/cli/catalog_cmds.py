@@ -126,16 +126,25 @@ def show(
 
 @app.command()
 def cite(
-    ids: List[str] = typer.Argument(..., metavar="ID...", help="Entry ids to cite."),
+    ids: Optional[List[str]] = typer.Argument(None, metavar="ID...", help="Entry ids to cite."),
+    plan: Optional[Path] = typer.Option(None, "--plan", metavar="PLAN.yaml", help="Cite every step of a study plan.", dir_okay=False),
 ) -> None:
-    """Print BibTeX for entries.
+    """Print BibTeX for entries, or for every step of a plan.
 
-    Example: [bold]alphatree cite resnet densenet > refs.bib[/]
+    Example: [bold]alphatree cite resnet densenet > refs.bib[/]; [bold]alphatree cite --plan plan.yaml[/]
     """
     from alphatree.bibtex import bibtex
+    from alphatree.problems import AlphaTreeError
 
     cat = options.catalog()
-    entries = [cat.get(i) for i in ids]
+    names = list(ids or [])
+    if plan is not None:
+        from alphatree.plan import PlanCatalog, load_plan, replan
+
+        names += [s.id for s in replan(PlanCatalog.from_catalog(cat), load_plan(plan)).steps]
+    if not names:
+        raise AlphaTreeError("name entries to cite (alphatree cite resnet) or a plan (alphatree cite --plan plan.yaml)")
+    entries = [cat.get(i) for i in dict.fromkeys(names)]
     sys.stdout.write("\n".join(bibtex(e) for e in entries))
 
 

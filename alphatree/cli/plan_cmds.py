@@ -1,0 +1,305 @@
+"""Plan commands: ``alphatree plan new|show|next|done|skip|status|recommend|export``.
+
+Each command reads the plan file, calls :mod:`alphatree.plan`, writes the file back atomically when
+something changed, and prints. The plan file defaults to ``./plan.yaml`` (or ``$ALPHATREE_PLAN``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from alphatree.cli import app, options
+
+plan_app = typer.Typer(
+    help="Personal study plans: goals, what you know, hours a week, progress.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(plan_app, name="plan")
+
+PLAN_OPTION = typer.Option(Path("plan.yaml"), "--plan", "-p", envvar="ALPHATREE_PLAN", help="Plan file (default ./plan.yaml).", dir_okay=False)
+
+
+def _table():
+    from alphatree.plan import load_plan_catalog
+
+    return load_plan_catalog(options.catalog_dir, use_cache=options.use_cache)
+
+
+def _load(path: Path):
+    """Read the plan and re-plan it against the catalogue; save it when the re-plan changed something."""
+    from alphatree.plan import dump_plan, load_plan, replan, save_plan
+
+    table = _table()
+    before = load_plan(path)
+    plan = replan(table, before)
+    if dump_plan(plan) != dump_plan(before):
+        save_plan(plan, path)
+    return table, plan
+
+
+def _print_changes(plan, path: Path) -> None:
+    if not plan.changes:
+        return
+    con = options.console(stderr=True)
+    from rich.markup import escape
+
+    con.print(f"[yellow]The catalogue changed; {escape(str(path))} was re-planned around your progress:[/]")
+    for change in plan.changes:
+        con.print(f"  [yellow]•[/] {escape(change)}")
+
+
+@plan_app.command("new")
+def new(
+    goal: List[str] = typer.Option(..., "--goal", "-g", help="Entry to reach (repeat for several)."),
+    know: List[str] = typer.Option([], "--know", "-k", help="Entry you already know (repeat)."),
+    interest: List[str] = typer.Option([], "--interest", "-i", help="Area or tag you care about (for 'plan recommend')."),
+    hours_per_week: float = typer.Option(5.0, "--hours-per-week", "-w", help="Study hours per week.", min=0.1),
+    output: Path = typer.Option(Path("plan.yaml"), "--output", "-o", help="Plan file to write.", dir_okay=False),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing plan file (its progress is lost)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """Make a plan: every prerequisite of the goals you do not know yet, in order, in weeks.
+
+    Example: [bold]alphatree plan new --goal wgan-gp --know lenet --know alexnet --hours-per-week 5 -o plan.yaml[/]
+    """
+    from alphatree.plan import PlanError, new_plan, plan_json, save_plan
+
+    if output.exists() and not force:
+        raise PlanError(f"{output} already exists; use 'alphatree plan show -p {output}', or --force to start again")
+    table = _table()
+    plan = new_plan(table, goal, know, interest, hours_per_week)
+    save_plan(plan, output)
+    if as_json:
+        options.print_json(plan_json(table, plan))
+        return
+    p = plan.progress()
+    typer.echo(f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks at {hours_per_week:g} h/week")
+    _print_weeks(table, plan, limit_weeks=2)
+    typer.echo(f"next: alphatree plan next -p {output}")
+
+
+def _print_weeks(table, plan, limit_weeks: int | None = None) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = options.console()
+    marks = {"done": "[green]✓[/]", "skipped": "[dim]–[/]", "todo": "·"}
+    weeks = sorted({s.week for s in plan.steps})
+    shown = weeks if limit_weeks is None else weeks[:limit_weeks]
+    table_out = Table(show_edge=False, box=None, pad_edge=False)
+    for col in ("wk", "", "id", "year", "h", "why"):
+        table_out.add_column(col, no_wrap=col != "why")
+    for s in plan.steps:
+        if s.week not in shown:
+            continue
+        n = table.nodes[s.id]
+        table_out.add_row(str(s.week), marks[s.status], escape(s.id), str(n.year), f"{s.hours:g}", escape(s.why))
+    con.print(table_out)
+    if len(shown) < len(weeks):
+        con.print(f"[dim]... and {len(weeks) - len(shown)} more weeks (alphatree plan show)[/]")
+
+
+@plan_app.command("show")
+def show(
+    plan_file: Optional[Path] = typer.Argument(None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False),
+    plan_opt: Path = PLAN_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print an object with progress and a 'steps' array (id, week, status, why, ...)."),
+) -> None:
+    """Show the plan by week with progress; re-plans first if the catalogue changed, and says what changed.
+
+    Example: [bold]alphatree plan show plan.yaml[/]
+    """
+    from alphatree.plan import plan_json
+
+    path = plan_file or plan_opt
+    table, plan = _load(path)
+    if as_json:
+        options.print_json(plan_json(table, plan))
+        return
+    _print_changes(plan, path)
+    from rich.markup import escape
+
+    con = options.console()
+    p = plan.progress()
+    goals = ", ".join(table.nodes[g].name for g in plan.goals)
+    con.print(f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, created {escape(plan.created)})[/]")
+    con.print(f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']} done, {p['skipped']} skipped, {p['todo']} to do · "
+              f"{p['hours_left']:g} of {p['hours']:g} hours left")
+    _print_weeks(table, plan)
+
+
+def _bar(percent: float, width: int = 24) -> str:
+    full = int(round(width * percent / 100))
+    return "[green]" + "█" * full + "[/][dim]" + "░" * (width - full) + "[/]"
+
+
+@plan_app.command("next")
+def next_(
+    plan_opt: Path = PLAN_OPTION,
+    count: int = typer.Option(1, "--count", "-n", help="How many steps to show.", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Print the steps as a JSON array."),
+) -> None:
+    """What to do now: the next step with why, its links and an exercise.
+
+    Example: [bold]alphatree plan next[/]
+    """
+    from alphatree.plan import next_steps, step_details
+
+    table, plan = _load(plan_opt)
+    steps = [step_details(table, s) for s in next_steps(plan, count)]
+    if as_json:
+        options.print_json(steps)
+        return
+    _print_changes(plan, plan_opt)
+    if not steps:
+        typer.echo("nothing left to do: every step is done or skipped. Try 'alphatree plan recommend'.")
+        return
+    from rich.markup import escape
+
+    con = options.console()
+    for d in steps:
+        con.print(f"[bold]{escape(d['name'])}[/] ({d['year']}) [dim]{d['id']} · week {d['week']} · about {d['hours']:g} h · difficulty {d['difficulty']}/5[/]")
+        con.print(f"  {escape(d['title'])}")
+        con.print(f"  why: {escape(d['why'])}")
+        con.print(f"  page: {escape(d['page'])}" + (f"   paper: {escape(d['paper'])}" if d['paper'] else ""))
+        con.print(f"  exercise: {escape(d['exercise'])}")
+        con.print(f"  [dim]then: alphatree plan done {d['id']}[/]")
+
+
+def _mark(ids: List[str], status: str, plan_opt: Path, on: Optional[str]) -> None:
+    from alphatree.plan import save_plan, set_status
+
+    table, plan = _load(plan_opt)
+    _print_changes(plan, plan_opt)
+    changed = set_status(table, plan, ids, status, on)
+    if status == "done":  # a finished step covers its background: re-plan around it
+        from alphatree.plan import replan
+
+        plan = replan(table, plan)
+        _print_changes(plan, plan_opt)
+    save_plan(plan, plan_opt)
+    p = plan.progress()
+    typer.echo(f"{', '.join(changed)}: {status} · {p['percent']:g}% of the plan done or skipped")
+
+
+@plan_app.command("done")
+def done(
+    ids: List[str] = typer.Argument(..., metavar="ID...", help="Steps you finished."),
+    plan_opt: Path = PLAN_OPTION,
+    on: Optional[str] = typer.Option(None, "--on", help="Date finished (YYYY-MM-DD; default today)."),
+    undo: bool = typer.Option(False, "--undo", help="Mark the steps as still to do instead."),
+) -> None:
+    """Mark steps done (or, with --undo, still to do).
+
+    Example: [bold]alphatree plan done gan dcgan[/]
+    """
+    _mark(ids, "todo" if undo else "done", plan_opt, on)
+
+
+@plan_app.command("skip")
+def skip(
+    ids: List[str] = typer.Argument(..., metavar="ID...", help="Steps to skip."),
+    plan_opt: Path = PLAN_OPTION,
+    undo: bool = typer.Option(False, "--undo", help="Mark the steps as still to do instead."),
+) -> None:
+    """Mark steps skipped (they count as dealt with; --undo makes them to do again).
+
+    Example: [bold]alphatree plan skip lapgan[/]
+    """
+    _mark(ids, "todo" if undo else "skipped", plan_opt, None)
+
+
+@plan_app.command("status")
+def status(
+    plan_opt: Path = PLAN_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the progress as JSON."),
+) -> None:
+    """Percent done, hours left, current week.
+
+    Example: [bold]alphatree plan status[/]
+    """
+    table, plan = _load(plan_opt)
+    p = plan.progress()
+    if as_json:
+        options.print_json(p)
+        return
+    _print_changes(plan, plan_opt)
+    week = f"week {p['current_week']} of {p['weeks']}" if p["current_week"] else "all weeks finished"
+    options.console().print(f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']}/{p['steps']} done, {p['skipped']} skipped · "
+                            f"{p['hours_left']:g} h left · {week}")
+
+
+@plan_app.command("recommend")
+def recommend(
+    plan_opt: Path = PLAN_OPTION,
+    count: int = typer.Option(5, "--count", "-n", help="How many to suggest.", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Print the suggestions as a JSON array."),
+) -> None:
+    """The best entries to study beyond your goals, given what you know and did and your interests.
+
+    Example: [bold]alphatree plan recommend -n 3[/]
+    """
+    from alphatree.plan import recommend as suggest
+
+    table, plan = _load(plan_opt)
+    found = suggest(table, plan, count)
+    if as_json:
+        options.print_json([{"id": r.id, "name": table.nodes[r.id].name, "year": table.nodes[r.id].year, "score": r.score,
+                             "reasons": r.reasons, "missing": r.missing} for r in found])
+        return
+    _print_changes(plan, plan_opt)
+    if not found:
+        typer.echo("nothing to recommend yet: mark steps done ('alphatree plan done ID') or add --know entries")
+        return
+    from rich.markup import escape
+
+    con = options.console()
+    for r in found:
+        n = table.nodes[r.id]
+        con.print(f"[bold]{escape(n.name)}[/] ({n.year}) [dim]{r.id} · score {r.score:g}[/]")
+        con.print("  " + escape("; ".join(r.reasons)))
+    con.print("[dim]add one to the plan: alphatree plan new --goal ID ... --force (or a second plan file)[/]")
+
+
+@plan_app.command("export")
+def export(
+    plan_file: Optional[Path] = typer.Argument(None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False),
+    plan_opt: Path = PLAN_OPTION,
+    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown (a checklist by week) or site (a page for the site's docs folder)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: print).", dir_okay=False),
+    site_url: str = typer.Option("", "--site-url", help="Base URL of the published site, for page links in Markdown."),
+    docs_dir: Path = typer.Option(Path("site"), "--docs-dir", help="The site's docs folder (for --format site links).", file_okay=False),
+) -> None:
+    """Export the plan as Markdown, or as a page of the site (links checked by 'mkdocs build --strict').
+
+    Example: [bold]alphatree plan export plan.yaml -o plan.md[/]; [bold]alphatree plan export --format site -o site/my-plan.md[/]
+    """
+    import os
+
+    from alphatree.plan import PlanError, plan_markdown
+
+    path = plan_file or plan_opt
+    table, plan = _load(path)
+    if fmt not in ("markdown", "md", "site"):
+        raise PlanError(f"unknown format {fmt!r}; use markdown or site")
+    prefix = None
+    if fmt == "site":
+        target = output or docs_dir / "plan.md"
+        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(docs_dir))
+        if rel.startswith(".."):
+            raise PlanError(f"a site page goes inside the docs folder {docs_dir}/ (got {target}); pass -o {docs_dir}/NAME.md or --docs-dir")
+        prefix = "../" * (rel.count(os.sep))
+        output = target
+    text = plan_markdown(table, plan, site_prefix=prefix, site_url=site_url)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from alphatree.atomic import write_text
+
+    write_text(output, text)
+    typer.echo(f"wrote {output}")

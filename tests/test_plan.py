@@ -1,0 +1,392 @@
+"""Study plans: ordering properties over the whole catalogue, the CLI round trip, re-planning when the
+catalogue changes, and the plan file's atomic writes and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alphatree.plan import (
+    Plan,
+    PlanCatalog,
+    PlanError,
+    PlanFileError,
+    Step,
+    dump_plan,
+    load_plan,
+    new_plan,
+    order_plan,
+    parse_plan,
+    recommend,
+    replan,
+    save_plan,
+    set_status,
+    weeks_for,
+)
+from tests.conftest import entry_yaml, invoke
+
+
+@pytest.fixture(scope="module")
+def table(catalog):
+    return PlanCatalog.from_catalog(catalog)
+
+
+def _closure_deps(table: PlanCatalog, ident: str) -> set[str]:
+    seen, stack = set(), [ident]
+    while stack:
+        for d in table.nodes[stack.pop()].deps:
+            if d.id not in seen:
+                seen.add(d.id)
+                stack.append(d.id)
+    return seen
+
+
+def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
+    steps = order_plan(table, goals, known, hpw, done)
+    ids = [i for i, _, _ in steps]
+    pos = {i: n for n, i in enumerate(ids)}
+    assert len(ids) == len(set(ids))
+    # every goal is there; nothing known is
+    assert set(goals) <= set(ids)
+    assert not set(known) & set(ids)
+    # every step comes after each of its dependencies that is in the plan
+    for i in ids:
+        for d in table.nodes[i].deps:
+            if d.id in pos:
+                assert pos[d.id] < pos[i], f"{i} comes before its dependency {d.id}"
+    # nothing appears that is only reachable through something known or done
+    done_set = set(done) - set(known)
+    reach, stack = set(goals), list(goals)
+    while stack:
+        node = stack.pop()
+        if node in done_set and node not in goals:
+            continue
+        for d in table.nodes[node].deps:
+            if d.id not in known and d.id not in reach:
+                reach.add(d.id)
+                stack.append(d.id)
+    assert set(ids) == reach | (done_set & set(table.nodes))
+    # goals come last: a non-goal after a goal is there only because it needs a goal
+    goal_set = set(goals)
+    first_goal = min(pos[g] for g in goals)
+    for i in ids[first_goal:]:
+        if i not in goal_set:
+            assert _closure_deps(table, i) & goal_set, f"{i} could have come before the goals"
+    # weeks: from 1, consecutive, each within the hours unless a single long step
+    weeks = [w for _, w, _ in steps]
+    assert weeks[0] == 1 and all(b - a in (0, 1) for a, b in zip(weeks, weeks[1:]))
+    for w in set(weeks):
+        members = [i for i, wk, _ in steps if wk == w]
+        hours = sum(table.nodes[i].hours for i in members)
+        assert hours <= hpw + 1e-9 or len(members) == 1
+    # every step says why, naming a goal
+    for i, _, why in steps:
+        assert why == "your goal" if i in goal_set else any(g in why for g in goals) or why.startswith("done earlier")
+    return steps
+
+
+def test_every_entry_as_a_goal(table):
+    for ident in table.nodes:
+        check_plan_properties(table, [ident], [], 5)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_plans_keep_their_properties(table, data):
+    ids = sorted(table.nodes)
+    goals = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+    known = data.draw(st.lists(st.sampled_from([i for i in ids if i not in goals] or ids), max_size=6, unique=True))
+    known = [k for k in known if k not in goals]
+    done = data.draw(st.lists(st.sampled_from(ids), max_size=4, unique=True))
+    hpw = data.draw(st.sampled_from([1, 2.5, 5, 8, 40]))
+    check_plan_properties(table, goals, known, hpw, done)
+
+
+def test_knowing_an_entry_covers_its_background(table):
+    goal = max(table.nodes, key=lambda i: (len(_closure_deps(table, i)), i))
+    full = [i for i, _, _ in order_plan(table, [goal], [])]
+    middle = next(i for i in reversed(full) if i != goal and _closure_deps(table, i))
+    shorter = [i for i, _, _ in order_plan(table, [goal], [middle])]
+    assert middle not in shorter
+    assert len(shorter) < len(full)
+
+
+# --- small catalogues where the answer is known ------------------------------------------------------
+
+
+def _cat(make_catalog, spec: dict[str, tuple]) -> PlanCatalog:
+    """spec: id -> (year, parents, difficulty, hours, prerequisites)."""
+    from alphatree.catalog import load_catalog
+
+    files = {}
+    for ident, (year, parents, diff, hours, *pre) in spec.items():
+        text = entry_yaml(ident, year, parents)
+        text = text.replace("learning: {difficulty: 2, hours: 3}", f"learning: {{difficulty: {diff}, hours: {hours}, prerequisites: {list(pre[0]) if pre else []}}}")
+        files[f"classification/{ident}.yaml"] = text
+    return PlanCatalog.from_catalog(load_catalog(make_catalog(files), use_cache=False))
+
+
+def test_order_breaks_ties_by_year_then_difficulty_then_id_and_goals_come_last(make_catalog):
+    t = _cat(make_catalog, {
+        "root": (2010, (), 1, 2),
+        "bb": (2012, ("root",), 2, 2),
+        "aa": (2012, ("root",), 2, 2),
+        "hard": (2011, ("root",), 5, 2),
+        "easy": (2012, ("root",), 1, 2),
+        "goal-one": (2013, ("aa",), 3, 2),
+        "side": (2014, ("goal-one",), 1, 2),
+        "goal-two": (2015, ("bb", "side", "hard", "easy"), 3, 2),
+    })
+    ids = [i for i, _, _ in order_plan(t, ["goal-two", "goal-one"], [], 4)]
+    # goal-one is needed by 'side', so it comes before it; otherwise year, difficulty, id
+    assert ids == ["root", "hard", "easy", "aa", "bb", "goal-one", "side", "goal-two"]
+
+
+def test_weeks_fill_up_and_a_long_step_takes_a_week_of_its_own():
+    assert weeks_for([2, 2, 1, 3, 9, 1, 1], 5) == [1, 1, 1, 2, 3, 4, 4]
+    assert weeks_for([5, 5, 0.5], 5) == [1, 2, 3]
+    assert weeks_for([], 5) == []
+
+
+def test_prerequisites_count_as_dependencies_and_known_stops_expansion(make_catalog):
+    t = _cat(make_catalog, {
+        "a": (2010, (), 1, 1),
+        "b": (2011, ("a",), 1, 1),
+        "c": (2011, (), 1, 1),
+        "d": (2012, ("b",), 1, 1, ("c",)),
+    })
+    steps = order_plan(t, ["d"], [], 5)
+    assert [i for i, _, _ in steps] == ["a", "b", "c", "d"]
+    assert dict((i, w) for i, w, _ in steps)["c"] == 1
+    why = {i: w for i, _, w in steps}
+    assert why["c"] == "prerequisite of d; leads to d"
+    assert why["b"].startswith("d improves it") and why["a"].startswith("b improves it")
+    assert [i for i, _, _ in order_plan(t, ["d"], ["b"], 5)] == ["c", "d"]
+    with pytest.raises(PlanError, match="both a goal and known"):
+        order_plan(t, ["d"], ["d"], 5)
+
+
+# --- the plan file -----------------------------------------------------------------------------------
+
+
+def test_plan_file_round_trips_and_quotes_everything():
+    plan = Plan(goals=["null", "wgan-gp"], known=["yes"], interests=["generative"], hours_per_week=2.5, created="2024-01-02",
+                steps=[Step("null", 1, 1.5, "done", 'has "quotes" and: colons # and a hash', "2024-01-03"), Step("wgan-gp", 2, 4, "todo", "your goal")])
+    text = dump_plan(plan)
+    back = parse_plan(text, "p.yaml")
+    assert back.goals == ["null", "wgan-gp"] and back.known == ["yes"]
+    assert back.steps[0].why == plan.steps[0].why and back.steps[0].done_on == "2024-01-03"
+    assert dump_plan(back) == text
+
+
+@pytest.mark.parametrize(
+    "edit, line, message",
+    [
+        (lambda t: t.replace("status: todo", "status: finished", 1), None, "status must be one of todo, done, skipped"),
+        (lambda t: t.replace("goals: [\"b\"]", "goals: [\"b\"]]", 1), 5, "malformed YAML"),
+        (lambda t: t.replace("hours_per_week: 5", "hours_per_week: lots", 1), 4, "hours_per_week must be a positive number"),
+        (lambda t: t.replace("version: 1", "verison: 1", 1), 2, "did you mean 'version'"),
+        (lambda t: t.replace("    week: 1\n", "    week: 1\n    wek: 2\n", 1), None, "unknown key 'wek'"),
+    ],
+)
+def test_a_hand_broken_plan_names_its_line_and_is_left_untouched(tmp_path, edit, line, message):
+    plan = Plan(goals=["b"], hours_per_week=5, created="2024-01-01", steps=[Step("a", 1, 2, "todo", "x"), Step("b", 1, 2, "todo", "your goal")])
+    path = tmp_path / "plan.yaml"
+    path.write_text(edit(dump_plan(plan)))
+    before = path.read_bytes()
+    with pytest.raises(PlanFileError) as info:
+        load_plan(path)
+    text = str(info.value)
+    assert message in text and str(path) in text
+    if line:
+        assert f"{path}:{line}:" in text
+    else:
+        assert info.value.problems[0].line > 8
+    assert path.read_bytes() == before
+
+
+def test_save_is_atomic_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "plan.yaml"
+    old = Plan(goals=["a"], created="2024-01-01", steps=[Step("a", 1, 1, "done", "your goal", "2024-01-01")])
+    save_plan(old, path)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        save_plan(Plan(goals=["a"], created="2024-01-02"), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.yaml"]  # no temporary file left behind
+
+
+# --- re-planning ------------------------------------------------------------------------------------
+
+
+def test_replan_keeps_progress_and_follows_renames_and_new_entries(make_catalog):
+    spec = {
+        "a": (2010, (), 1, 1),
+        "b": (2011, ("a",), 1, 1),
+        "c": (2012, ("b",), 1, 1),
+    }
+    t = _cat(make_catalog, spec)
+    plan = new_plan(t, ["c"], created="2024-01-01")
+    set_status(t, plan, ["a"], "done", on="2024-01-05")
+    set_status(t, plan, ["b"], "skipped")
+    # the catalogue changes: 'a' is renamed 'alpha' (with an alias), and 'new' appears on the path to c
+    from alphatree.catalog import load_catalog
+
+    root = make_catalog({
+        "classification/alpha.yaml": entry_yaml("alpha", 2010, extra="aliases: [a]\n"),
+        "classification/b.yaml": entry_yaml("b", 2011, ("alpha",)),
+        "classification/new.yaml": entry_yaml("new", 2011),
+        "classification/c.yaml": entry_yaml("c", 2012, ("b", "new")),
+    })
+    t2 = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    again = replan(t2, plan)
+    assert "renamed a -> alpha" in again.changes
+    assert any(c.startswith("new step new") for c in again.changes)
+    status = {s.id: (s.status, s.done_on) for s in again.steps}
+    assert status == {"alpha": ("done", "2024-01-05"), "b": ("skipped", None), "new": ("todo", None), "c": ("todo", None)}
+    assert replan(t2, again).changes == []
+
+
+def test_recommend_suggests_what_builds_on_done_work_and_matches_interests(make_catalog):
+    from alphatree.catalog import load_catalog
+
+    root = make_catalog({
+        "classification/a.yaml": entry_yaml("a", 2010),
+        "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
+        "generative/g.yaml": entry_yaml("g", 2012, ("b",), area="generative"),
+        "classification/h.yaml": entry_yaml("h", 2012, ("b",)),
+        "classification/far.yaml": entry_yaml("far", 2013, ("h", "g")),
+    })
+    t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    plan = new_plan(t, ["b"], interests=["generative"])
+    assert recommend(t, plan) == []  # nothing done yet
+    set_status(t, plan, ["a", "b"], "done")
+    found = recommend(t, plan)
+    assert [r.id for r in found] == ["g", "h"]
+    assert any("matches your interest generative" in r for r in found[0].reasons)
+    assert any("improves b (done)" in r for r in found[0].reasons)
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_catalog(make_catalog):
+    return make_catalog({
+        "classification/a.yaml": entry_yaml("a", 2010),
+        "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
+        "classification/c.yaml": entry_yaml("c", 2012, ("b",)),
+        "generative/d.yaml": entry_yaml("d", 2013, ("c",), area="generative"),
+        "generative/e.yaml": entry_yaml("e", 2014, ("b",), area="generative"),
+    })
+
+
+def test_cli_round_trip(small_catalog, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    r = invoke(["plan", "new", "--goal", "d", "--know", "a", "--interest", "generative", "--hours-per-week", "4", "-o", str(plan)], small_catalog)
+    assert r.exit_code == 0, r.output
+    assert "3 steps" in r.output
+    r = invoke(["plan", "show", str(plan), "--json"], small_catalog)
+    data = json.loads(r.stdout)
+    assert [(s["id"], s["week"], s["status"]) for s in data["steps"]] == [("b", 1, "todo"), ("c", 2, "todo"), ("d", 3, "todo")]
+    assert data["steps"][0]["page"] == "papers/b/" and data["steps"][0]["paper"].startswith("https://arxiv.org/abs/")
+    assert "leads to d" in data["steps"][0]["why"] and data["steps"][0]["exercise"]
+    r = invoke(["plan", "next", "-p", str(plan)], small_catalog)
+    assert r.exit_code == 0 and "b" in r.output and "exercise" in r.output
+    r = invoke(["plan", "done", "b", "-p", str(plan), "--on", "2024-02-01"], small_catalog)
+    assert r.exit_code == 0, r.output
+    r = invoke(["plan", "skip", "c", "-p", str(plan)], small_catalog)
+    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)["percent"] == pytest.approx(66.7)
+    r = invoke(["plan", "skip", "c", "--undo", "-p", str(plan)], small_catalog)
+    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)["percent"] == pytest.approx(33.3)
+    r = invoke(["plan", "skip", "c", "-p", str(plan)], small_catalog)
+    r = invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog)
+    assert json.loads(r.stdout)["percent"] == pytest.approx(66.7)
+    r = invoke(["plan", "show", "-p", str(plan)], small_catalog)
+    assert r.exit_code == 0 and "66.7%" in r.output
+    r = invoke(["plan", "recommend", "-p", str(plan), "--json"], small_catalog)
+    assert [x["id"] for x in json.loads(r.stdout)] == ["e"]
+    assert 'done_on: "2024-02-01"' in plan.read_text()
+    r = invoke(["plan", "export", str(plan)], small_catalog)
+    assert "## Week 1" in r.stdout and "- [x] **The paper called b**" in r.stdout and "- [-]" in r.stdout
+    # an existing plan is not overwritten by accident
+    r = invoke(["plan", "new", "--goal", "d", "-o", str(plan)], small_catalog)
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_cli_errors_are_clear(small_catalog, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    r = invoke(["plan", "new", "--goal", "dd", "-o", str(plan)], small_catalog)
+    assert r.exit_code == 1 and "unknown entry 'dd'" in r.output and not plan.exists()
+    r = invoke(["plan", "new", "--goal", "d", "--interest", "generativ", "-o", str(plan)], small_catalog)
+    assert r.exit_code == 1 and "did you mean 'generative'" in r.output
+    r = invoke(["plan", "show", str(tmp_path / "missing.yaml")], small_catalog)
+    assert r.exit_code == 1 and "alphatree plan new" in r.output
+    plan.write_text("version: 1\ngoals: [d]\nsteps:\n  - id: b\n    status: [\n")
+    before = plan.read_bytes()
+    r = invoke(["plan", "done", "b", "-p", str(plan)], small_catalog)
+    assert r.exit_code == 1 and f"{plan}:" in r.output and "malformed YAML" in r.output
+    assert plan.read_bytes() == before
+    plan.write_text('version: 1\ngoals: ["d", "cc"]\nsteps: []\n')
+    before = plan.read_bytes()
+    r = invoke(["plan", "show", str(plan)], small_catalog)
+    assert r.exit_code == 1 and f"{plan}:2:14: goals[1]: unknown entry 'cc' (did you mean 'c'?)" in r.output
+    assert plan.read_bytes() == before
+    invoke(["plan", "new", "--goal", "d", "-o", str(plan), "--force"], small_catalog)
+    r = invoke(["plan", "done", "e", "-p", str(plan)], small_catalog)
+    assert r.exit_code == 1 and "not a step of this plan" in r.output
+
+
+def test_show_replans_when_an_entry_is_added_on_the_path(small_catalog, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    invoke(["plan", "new", "--goal", "d", "-o", str(plan)], small_catalog)
+    invoke(["plan", "done", "a", "-p", str(plan)], small_catalog)
+    (small_catalog / "classification" / "c2.yaml").write_text(entry_yaml("c2", 2012, ("b",)))
+    d = small_catalog / "generative" / "d.yaml"
+    d.write_text(d.read_text().replace("  - {from: c, relation: improves, note: better than c}", "  - {from: c, relation: improves, note: better than c}\n  - {from: c2, relation: uses, note: takes c2's trick}"))
+    r = invoke(["plan", "show", str(plan)], small_catalog)
+    assert r.exit_code == 0, r.output
+    assert "new step c2" in r.output
+    data = json.loads(invoke(["plan", "show", str(plan), "--json"], small_catalog).stdout)
+    assert [s["id"] for s in data["steps"]] == ["a", "b", "c", "c2", "d"]
+    assert data["steps"][0]["status"] == "done"
+
+
+def test_markdown_export_for_the_site_links_entry_pages(small_catalog, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    invoke(["plan", "new", "--goal", "c", "-o", str(plan)], small_catalog)
+    docs = tmp_path / "site"
+    r = invoke(["plan", "export", str(plan), "--format", "site", "--docs-dir", str(docs), "-o", str(docs / "plans" / "mine.md")], small_catalog)
+    assert r.exit_code == 0, r.output
+    text = (docs / "plans" / "mine.md").read_text()
+    assert text.startswith("---\ntitle:") and "[page](../papers/a/index.md)" in text
+
+
+def test_cite_a_whole_plan(small_catalog, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    invoke(["plan", "new", "--goal", "c", "-o", str(plan)], small_catalog)
+    r = invoke(["cite", "--plan", str(plan)], small_catalog)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("@") == 3 and "The paper called a" in r.stdout
+
+
+def test_planner_page_embeds_the_catalogue_safely(make_catalog):
+    from alphatree.catalog import load_catalog
+    from alphatree.plan import browser_catalog, planner_page
+
+    root = make_catalog({"classification/a.yaml": entry_yaml("a", 2010).replace("title: The paper called a", "title: 'Evil </script><script>alert(1)</script><!--'")})
+    t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    page = planner_page(t)
+    start = page.index('id="at-planner-data">') + len('id="at-planner-data">')
+    body = page[start:page.index("</script>", start)]
+    assert json.loads(body) == browser_catalog(t)  # the whole JSON, not cut short by the title
+    assert '<script src="../planner/planner.js"></script>' in page

@@ -1,0 +1,173 @@
+"""The offline planner page in real headless Chromium: the JS gives the same plans as the Python code
+(the shared vectors, and the page's own catalogue), keeps progress in local storage, and exports and
+imports the CLI's plan file.
+
+The site is built once from the bundled catalogue (or ``$ALPHATREE_SITE_TEST_CATALOG``) and served on
+127.0.0.1; the planner's page is ``plan/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VECTORS = json.loads((ROOT / "tests" / "plan_vectors.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(URL of the built site, the catalogue folder it was built from)."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz 'dot' is not installed (the site build needs it)")
+    from alphatree.site.build import build_site
+
+    out = tmp_path_factory.mktemp("plansite") / "site"
+    catalog = os.environ.get("ALPHATREE_SITE_TEST_CATALOG") or str(ROOT / "catalog")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALPHATREE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        mp.setenv("ALPHATREE_CATALOG", catalog)
+        mp.delenv("ALPHATREE_VERIFY_REPORT", raising=False)
+        mp.chdir(ROOT)
+        build_site(out, strict=True, config_file=ROOT / "mkdocs.yml")
+    handler = functools.partial(_Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", Path(catalog)
+    server.shutdown()
+    server.server_close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(site[0] + "plan/")
+    page.wait_for_selector("#at-make")
+    yield page
+    assert errors == []
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def table(site):
+    from alphatree.plan import load_plan_catalog
+
+    return load_plan_catalog(site[1], use_cache=False)
+
+
+def test_the_page_gives_the_shared_vectors_plans(page):
+    got = page.evaluate(
+        """(v) => v.cases.map(c => window.AlphaTreePlanner.orderPlan(v.catalogue, c.goals, c.known, c.hours_per_week, c.done))""",
+        VECTORS,
+    )
+    assert len(got) == len(VECTORS["cases"])
+    for case, steps in zip(VECTORS["cases"], got):
+        assert steps == case["expected"], f"JS and Python differ for {case['goals']}"
+
+
+def test_the_page_gives_the_cli_plan_on_its_own_catalogue(page, table):
+    from alphatree.plan import order_plan
+
+    deepest = sorted(table.nodes, key=lambda i: (-len(table.nodes[i].deps), -table.nodes[i].year, i))[:8]
+    cases = [{"goals": [g], "known": [], "hours_per_week": 5} for g in deepest]
+    cases.append({"goals": deepest[:2], "known": [d.id for d in table.nodes[deepest[0]].deps][:1], "hours_per_week": 3})
+    got = page.evaluate(
+        """(cases) => { const d = JSON.parse(document.getElementById('at-planner-data').textContent);
+               return cases.map(c => window.AlphaTreePlanner.orderPlan(d, c.goals, c.known, c.hours_per_week, [])); }""",
+        cases,
+    )
+    for case, steps in zip(cases, got):
+        goals = case["goals"]
+        known = [k for k in case["known"] if k not in goals]
+        expected = [{"id": i, "week": w, "why": why} for i, w, why in order_plan(table, goals, known, case["hours_per_week"])]
+        assert steps == expected
+
+
+def _steps_on_page(page) -> list[tuple[str, int, bool]]:
+    return page.eval_on_selector_all(
+        "li[data-step]", "els => els.map(e => [e.dataset.step, Number(e.dataset.week), e.querySelector('input[data-done]').checked])"
+    )
+
+
+def test_a_learner_makes_a_plan_ticks_progress_and_exports_it(page, table, tmp_path):
+    from alphatree.plan import load_plan, new_plan
+
+    goal = sorted(table.nodes, key=lambda i: (-len(table.nodes[i].deps), -table.nodes[i].year, i))[0]
+    know = table.nodes[goal].deps[0].id
+    page.check(f"input[data-goal='{goal}']")
+    page.check(f"input[data-know='{know}']")
+    page.fill("#at-hours", "4")
+    page.click("#at-make")
+    expected = new_plan(table, [goal], [know], hours_per_week=4)
+    assert [(s, w) for s, w, _ in _steps_on_page(page)] == [(s.id, s.week) for s in expected.steps]
+    first = expected.steps[0].id
+    page.check(f"input[data-done='{first}']")
+    expected.steps[0].status = "done"
+    assert page.text_content("#at-progress-text").startswith(f"{expected.progress()['percent']:g}% done")
+    # progress survives a reload (local storage)
+    page.reload()
+    page.wait_for_selector("li[data-step]")
+    steps = _steps_on_page(page)
+    assert tuple(steps[0]) == (first, expected.steps[0].week, True)
+    assert page.is_checked(f"input[data-goal='{goal}']") and page.is_checked(f"input[data-know='{know}']")
+    # the exported file is the CLI's plan file
+    with page.expect_download() as info:
+        page.click("#at-export")
+    path = tmp_path / "plan.yaml"
+    info.value.save_as(path)
+    plan = load_plan(path)
+    assert plan.goals == [goal] and plan.known == [know] and plan.hours_per_week == 4
+    assert [(s.id, s.week, s.status) for s in plan.steps] == [(s.id, s.week, "done" if s.id == first else "todo") for s in expected.steps]
+
+
+def test_a_plan_file_from_the_cli_imports(page, table, tmp_path):
+    from alphatree.plan import new_plan, save_plan, set_status
+
+    goal = sorted(table.nodes, key=lambda i: (-table.nodes[i].year, i))[0]
+    plan = new_plan(table, [goal], hours_per_week=6)
+    set_status(table, plan, [plan.steps[0].id], "skipped")
+    path = tmp_path / "mine.yaml"
+    save_plan(plan, path)
+    page.set_input_files("#at-import", str(path))
+    page.wait_for_selector(f"li[data-step='{plan.steps[-1].id}']")
+    assert [(s, w) for s, w, _ in _steps_on_page(page)] == [(s.id, s.week) for s in plan.steps]
+    assert "at-skipped" in page.get_attribute(f"li[data-step='{plan.steps[0].id}']", "class")
+    assert page.text_content("#at-message").startswith("Imported mine.yaml")
+    # a broken file gets a message with its line, and the plan on the page stays
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ngoals: [x]\nsteps:\n  oops\n")
+    page.set_input_files("#at-import", str(bad))
+    page.wait_for_selector("#at-message.at-bad")
+    assert "line 4" in page.text_content("#at-message")
+    assert len(_steps_on_page(page)) == len(plan.steps)
