@@ -1,0 +1,131 @@
+"""The ``alphatree`` mkdocs plugin: generates the catalogue's pages in memory at build time.
+
+``on_files`` loads the catalogue (``$ALPHATREE_CATALOG`` or ``./catalog``) and the verify report
+(``$ALPHATREE_VERIFY_REPORT`` or ``.verify/report.json``), generates every page with
+:mod:`alphatree.site.pages`, renders the lineage diagrams (in parallel, cached by DOT source) and adds
+it all as generated files; nothing is written into ``site/``. The hand-written home page
+(``site/index.md``) gets the generated block where it says ``<!-- alphatree:home -->``. Figures are
+put into the HTML after rendering (``on_post_page``), so search indexes the text and not the pictures.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from alphatree.site import diagrams, pages
+
+log = logging.getLogger("mkdocs.plugins.alphatree")
+
+_FIGURE = re.compile(r'<div class="at-figure" data-figure="([^"]+)"></div>')
+
+
+class AlphaTreeConfig(Config):
+    catalog = c.Optional(c.Type(str))  # default: $ALPHATREE_CATALOG, else ./catalog
+    report = c.Optional(c.Type(str))  # default: $ALPHATREE_VERIFY_REPORT, else .verify/report.json
+
+
+class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.content: pages.SiteContent | None = None
+        self.svgs: dict[str, str] = {}
+        self.stats: dict[str, float] = {}
+
+    def on_files(self, files: Files, *, config) -> Files:
+        from alphatree.cache import default_catalog_dir
+        from alphatree.catalog import load_catalog
+        from alphatree.problems import AlphaTreeError
+        from alphatree.registry_scan import implementations_dir
+        from alphatree.site.report import load_report
+
+        start = time.perf_counter()
+        try:
+            root = Path(self.config.catalog) if self.config.catalog else default_catalog_dir()
+            catalog = load_catalog(root)
+            report = load_report(self.config.report)
+            impl = implementations_dir()
+            content = pages.generate(catalog, report, directory_urls=config.use_directory_urls,
+                                     source_root=impl.parent if impl else None)
+            generated_at = time.perf_counter()
+            dots = {k: f.dot for k, f in content.figures.items() if f.dot is not None}
+            rendered, fresh = diagrams.render_all(dots)
+        except AlphaTreeError as exc:
+            raise PluginError(_describe(exc)) from exc
+        self.svgs = {k: f.svg for k, f in content.figures.items() if f.svg is not None}
+        self.svgs.update(rendered)
+        self.content = content
+        for uri, markdown in content.pages.items():
+            if files.get_file_from_path(uri) is None:  # a hand-written page of the same path wins
+                files.append(File.generated(config, uri, content=markdown, inclusion=_inclusion(uri, config)))
+        for key, fig in content.figures.items():
+            if fig.file and files.get_file_from_path(fig.file) is None:
+                files.append(File.generated(config, fig.file, content=diagrams.standalone(self.svgs[key])))
+        if files.get_file_from_path(pages.HOME) is None:
+            files.append(File.generated(config, pages.HOME, content="# AlphaTree\n\n" + pages.HOME_MARKER + "\n"))
+        if files.get_file_from_path(pages.PLAN) is None:  # the offline planner: alphatree.plan + site/planner/
+            from alphatree.plan import PlanCatalog, planner_page
+
+            files.append(File.generated(config, pages.PLAN, content=planner_page(PlanCatalog.from_catalog(catalog))))
+        self.stats = {
+            "pages": len(content.pages), "diagrams": len(dots), "rendered": fresh,
+            "generate_s": generated_at - start, "diagrams_s": time.perf_counter() - generated_at,
+        }
+        log.info("alphatree: %d pages, %d diagrams (%d laid out, %d from the cache) in %.2f s",
+                 len(content.pages), len(dots), fresh, len(dots) - fresh, time.perf_counter() - start)
+        return files
+
+    def on_serve(self, server, *, config, builder):
+        """Rebuild the preview when an entry, a vocabulary file or an implementation changes."""
+        from alphatree.cache import default_catalog_dir
+        from alphatree.registry_scan import implementations_dir
+
+        root = Path(self.config.catalog) if self.config.catalog else default_catalog_dir()
+        for folder in (root, implementations_dir()):
+            if folder is not None and Path(folder).is_dir():
+                server.watch(str(folder))
+        return server
+
+    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
+        if page.file.src_uri == pages.HOME and self.content is not None:
+            if pages.HOME_MARKER in markdown:
+                return markdown.replace(pages.HOME_MARKER, self.content.home, 1)
+            return markdown + "\n\n" + self.content.home
+        return markdown
+
+    def on_post_page(self, output: str, *, page, config) -> str:
+        if 'class="at-figure"' not in output:
+            return output
+
+        def fill(match: re.Match) -> str:
+            svg = self.svgs.get(match.group(1))
+            if svg is None:
+                return match.group(0)
+            return f'<div class="at-figure" data-figure="{match.group(1)}">{svg}</div>'
+
+        return _FIGURE.sub(fill, output)
+
+
+def _inclusion(uri: str, config) -> InclusionLevel:
+    """Section index pages are in the nav; an entry's page is reached from them (and search), not listed."""
+    in_nav = uri == pages.HOME or uri == pages.PLAN or uri.count("/") == 1
+    return InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
+
+
+def _describe(exc: Exception) -> str:
+    from alphatree.problems import CatalogError
+
+    if isinstance(exc, CatalogError):
+        n = len(exc.problems)
+        head = "\n".join(str(p) for p in exc.problems[:50])
+        more = f"\n... and {n - 50} more" if n > 50 else ""
+        return f"the catalogue has {n} problem{'s' if n != 1 else ''}; run 'alphatree validate':\n{head}{more}"
+    return str(exc)

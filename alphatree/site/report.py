@@ -1,0 +1,46 @@
+"""The verify report as the site reads it: one result per model name.
+
+The report is the JSON array ``alphatree verify`` writes (``$ALPHATREE_VERIFY_REPORT``, else
+``.verify/report.json``). A missing report is normal (nothing verified yet); an unreadable one is an
+error with its path, because a site silently showing "not verified" after a failed run would mislead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from alphatree.problems import AlphaTreeError
+
+STATUS_LABELS = {
+    "passed": "passed",
+    "failed": "failed",
+    "timeout": "timed out",
+    "error": "error",
+    "not-implemented": "not implemented",
+    "unverified": "not verified yet",
+}
+
+
+class ReportError(AlphaTreeError):
+    pass
+
+
+def default_report_path() -> Path:
+    return Path(os.environ.get("ALPHATREE_VERIFY_REPORT") or ".verify/report.json")
+
+
+def load_report(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
+    """model name -> result; empty when the report does not exist."""
+    path = Path(path) if path is not None else default_report_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read the verify report: {exc}; run 'alphatree verify' again or delete it") from None
+    if not isinstance(data, list):
+        raise ReportError(f"{path}: the verify report should be a JSON array of results")
+    return {str(r["model"]): r for r in data if isinstance(r, dict) and "model" in r}

@@ -1,0 +1,269 @@
+"""The site's page generation (no browser): escaping, pages, leaderboards, charts, badges, the build command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import entry_yaml, invoke
+
+EVIL = '<script>alert("pwned")</script> Net'
+
+FILES = {
+    "classification/lenet.yaml": entry_yaml("lenet", 1998, extra="""
+        short_name: LeNet-5
+        results:
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 5.0, unit: "%", split: test, source: Table 1}
+        models:
+          - {name: lenet5, title: LeNet-5, parameters: 60000, parameters_source: Section II.B}
+        """),
+    "classification/evil.yaml": entry_yaml("evil", 2012, parents=("lenet",), extra="""
+        results:
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 3.0, unit: "%", split: test, source: Table 2}
+        introduces:
+          - {id: evil-idea, name: "<b>bold</b> idea", summary: "a_b_c | [link](javascript:alert(1))"}
+        uses: [convolution]
+        models:
+          - {name: evil_net, title: Evil, implemented: false}
+        implementation_note: not written yet
+        """).replace("title: The paper called evil", "title: '" + EVIL + "'"),
+    "classification/later.yaml": entry_yaml("later", 2014, parents=("evil",), extra="""
+        results:
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 4.0, unit: "%", split: test, source: Table 3}
+        """),
+    "vocabulary/paths.yaml": """
+        paths:
+          - id: tiny-path
+            title: A tiny path
+            summary: From the start to the end.
+            steps:
+              - {entry: lenet, why: where it starts}
+              - {entry: evil, why: where it goes next}
+        """,
+}
+
+BOARD = "image-classification--mnist--top-5-error"
+
+
+@pytest.fixture
+def small(make_catalog):
+    import textwrap
+
+    return make_catalog({k: textwrap.dedent(v) for k, v in FILES.items()})
+
+
+@pytest.fixture
+def content(small):
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    report = {"lenet5": {"entry": "lenet", "model": "lenet5", "status": "passed", "parameters": 60000, "device": "cpu",
+                         "torch": "2.13.0+cpu", "date": "2026-11-22T18:56:38+00:00"}}
+    return generate(load_catalog(small, use_cache=False), report)
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+def test_esc_makes_markup_inert():
+    from alphatree.site.text import esc
+
+    out = esc(EVIL + " a_b [x](y) | *z*")
+    assert "<" not in out and ">" not in out
+    assert "&lt;script&gt;" in out
+    for ch in "_[]|*":
+        assert ch not in out
+    assert esc("- not a list").startswith("&#45;")
+    assert esc("1. not a list").startswith("1&#46;")
+
+
+def test_entry_text_is_escaped_on_every_page(content):
+    import re
+
+    for uri, markdown in content.pages.items():
+        markdown = re.sub(r"^(`{3,}).*?^\1$", "", markdown, flags=re.S | re.M)  # code blocks: highlighted, hence escaped
+        assert "<script>" not in markdown, uri
+        assert "<b>bold</b>" not in markdown, uri
+    page = content.pages["papers/evil/index.md"]
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; Net" in page
+    assert "javascript:" not in page.split("## Ideas")[1].split("](")[0]
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def test_only_web_urls_become_links():
+    from alphatree.site.pages import external
+
+    assert external("Home", "https://a.org/x_(y)") == '<a href="https://a.org/x_(y)">Home</a>'
+    assert "<a" not in external("Home", "javascript:alert(1)")
+
+
+def test_every_kind_of_page_is_generated(content):
+    pages = content.pages
+    for uri in ("papers/index.md", "papers/lenet/index.md", "papers/evil/index.md", "areas/index.md",
+                "areas/classification/index.md", "concepts/evil-idea/index.md", "concepts/convolution/index.md",
+                "datasets/mnist/index.md", "metrics/top-5-error/index.md", "timeline/index.md",
+                "leaderboards/index.md", f"leaderboards/{BOARD}/index.md", "paths/index.md", "paths/tiny-path/index.md"):
+        assert uri in pages, uri
+    assert "## The whole lineage" in content.home and 'data-figure="home"' in content.home
+
+
+def test_entry_page_has_facts_lineage_results_models_source_and_bibtex(content):
+    lenet = content.pages["papers/lenet/index.md"]
+    assert "**Year:** 1998" in lenet and "Ada Lovelace" in lenet
+    assert '<a href="https://arxiv.org/abs/1512.03385">arXiv 1512.03385</a>' in lenet
+    assert "### Built on by" in lenet and "(../evil/index.md)" in lenet and "better than lenet" in lenet
+    assert 'data-figure="paper-lenet"' in lenet
+    assert "| Image classification | [MNIST](../../datasets/mnist/index.md)" in lenet
+    assert f"(../../leaderboards/{BOARD}/index.md)" in lenet
+    assert "60,000" in lenet and 'at-badge-passed' in lenet and "2.13.0" in lenet and "2026-11-22" in lenet
+    assert 'linenums="1"' in lenet and "class LeNet5" in lenet and 'title="implementations/lenet.py"' in lenet
+    assert "```bibtex" in lenet and "@article{lovelace1998paper" in lenet
+    evil = content.pages["papers/evil/index.md"]
+    assert "at-badge-not-implemented" in evil and "not written yet" in evil
+    assert "[The paper called lenet](../lenet/index.md)" not in evil  # links use the short name
+    assert "[LeNet-5](../lenet/index.md)" in evil
+
+
+def test_unverified_model_says_so(small):
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    out = generate(load_catalog(small, use_cache=False), {})
+    assert "at-badge-unverified" in out.pages["papers/lenet/index.md"]
+    assert "not verified yet" in out.pages["papers/lenet/index.md"]
+
+
+def test_concept_dataset_and_metric_pages_list_their_papers(content):
+    assert "## Introduced by" in content.pages["concepts/evil-idea/index.md"]
+    assert "(../../papers/evil/index.md)" in content.pages["concepts/evil-idea/index.md"]
+    assert "(../../papers/evil/index.md)" in content.pages["concepts/convolution/index.md"]
+    for uri in ("datasets/mnist/index.md", "metrics/top-5-error/index.md"):
+        page = content.pages[uri]
+        assert all(f"(../../papers/{e}/index.md)" in page for e in ("lenet", "evil", "later")), uri
+        assert f"(../../leaderboards/{BOARD}/index.md)" in page
+
+
+def test_timeline_is_in_year_order(content):
+    page = content.pages["timeline/index.md"]
+    assert page.index("## 1998") < page.index("## 2012") < page.index("## 2014")
+
+
+def test_leaderboard_ranks_by_direction_and_charts_the_state_of_the_art(content):
+    page = content.pages[f"leaderboards/{BOARD}/index.md"]
+    ranking = page.split("## Ranking")[1]
+    assert ranking.index("papers/evil/") < ranking.index("papers/later/") < ranking.index("papers/lenet/")  # lower is better
+    chart = content.figures[f"board-{BOARD}"].svg
+    assert chart.startswith("<svg") and "at-sota-line" in chart
+    assert chart.count("at-best") == 2  # LeNet-5 (first) and evil (better); later (4.0) is not a new best
+    assert "&lt;script&gt;" in chart and "<script>" not in chart
+
+
+def test_best_so_far_respects_direction():
+    from alphatree.site.charts import Point, best_so_far
+
+    pts = [Point(2010, 5, "a", ""), Point(2011, 7, "b", ""), Point(2012, 3, "c", "")]
+    assert [p.label for p in best_so_far(pts, lower_is_better=True)] == ["a", "c"]
+    assert [p.label for p in best_so_far(pts, lower_is_better=False)] == ["a", "b"]
+
+
+def test_learning_path_page_lists_steps_in_order_with_why(content):
+    page = content.pages["paths/tiny-path/index.md"]
+    assert page.index("## 1. LeNet-5") < page.index("## 2.") and "where it goes next" in page
+    assert "(../../papers/evil/index.md)" in page
+
+
+def test_diagram_links_are_relative_to_their_page(content):
+    assert 'URL="papers/{id}/"'.replace("{id}", "lenet") in content.figures["home"].dot
+    assert 'URL="../../papers/lenet/"' in content.figures["paper-evil"].dot
+    assert content.figures["paper-evil"].file == "papers/evil/lineage.svg"
+
+
+# --- diagrams and the report --------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_diagrams_are_cached_by_dot_source(content):
+    from alphatree.site.diagrams import render_all
+
+    dots = {k: f.dot for k, f in content.figures.items() if f.dot}
+    first, laid_out = render_all(dots)
+    assert laid_out == len(set(dots.values())) and all(s.startswith("<svg") for s in first.values())
+    again, laid_out = render_all(dots)
+    assert laid_out == 0 and again == first
+
+
+def test_report_missing_is_empty_and_corrupt_is_an_error(tmp_path):
+    from alphatree.site.report import ReportError, load_report
+
+    assert load_report(tmp_path / "none.json") == {}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ReportError, match="bad.json"):
+        load_report(bad)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"model": "m", "status": "passed"}]))
+    assert load_report(good)["m"]["status"] == "passed"
+
+
+# --- building -----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_build_command_makes_a_strict_site(small, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(["site", "build", "-o", str(out)], catalog_dir=small)
+    assert result.exit_code == 0, result.output
+    html = (out / "papers" / "evil" / "index.html").read_text()
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in html
+    assert '<script>alert("pwned")' not in html
+    assert "<script>alert" not in (out / "search" / "search_index.json").read_text().replace('\\"', '"')
+    home = (out / "index.html").read_text()
+    assert 'id="node&#45;lenet"' in home and 'xlink:href="papers/lenet/"' in home
+    assert (out / "lineage.svg").is_file() and (out / "papers" / "evil" / "lineage.svg").is_file()
+    assert "at-chart" in (out / "leaderboards" / BOARD / "index.html").read_text()
+    assert (out / "plan" / "index.html").is_file()
+    assert "fonts.googleapis" not in home and "cdn." not in home
+
+
+def test_build_with_a_broken_catalogue_fails_cleanly_and_keeps_the_old_site(make_catalog, tmp_path):
+    broken = make_catalog({"classification/a.yaml": entry_yaml("a", parents=("nope",))})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous site")
+    result = invoke(["site", "build", "-o", str(out)], catalog_dir=broken)
+    assert result.exit_code == 1
+    assert "a.yaml" in result.output and "unknown entry 'nope'" in result.output
+    assert "Traceback" not in result.output
+    assert (out / "index.html").read_text() == "previous site"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []  # no staging folder left
+
+
+def test_site_commands_have_help_with_examples(runner):
+    from alphatree.cli import app
+
+    for cmd in ("build", "serve"):
+        result = runner.invoke(app, ["site", cmd, "--help"])
+        assert result.exit_code == 0 and "Example" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_strict_build_fails_on_a_broken_link_and_no_strict_builds(small, tmp_path):
+    from tests.conftest import ROOT
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n\n[gone](papers/nope/index.md)\n\n<!-- alphatree:home -->\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text((ROOT / "mkdocs.yml").read_text().replace("docs_dir: site", f"docs_dir: {docs}").replace("  - Tags: tags.md\n", ""))
+    out = tmp_path / "out"
+    failed = invoke(["site", "build", "-o", str(out), "-f", str(config)], catalog_dir=small)
+    assert failed.exit_code == 1 and "papers/nope/index.md" in failed.output and "Traceback" not in failed.output
+    assert not out.exists()
+    passed = invoke(["site", "build", "--no-strict", "-o", str(out), "-f", str(config)], catalog_dir=small)
+    assert passed.exit_code == 0, passed.output
+    assert (out / "papers" / "lenet" / "index.html").is_file()
