@@ -28,7 +28,7 @@ graph: install
 	alphatree graph --format dot -o build/lineage.dot
 
 site: install
-	@if alphatree site --help >/dev/null 2>&1; then ALPHATREE_VERIFY_REPORT=build/verify-report.json alphatree site build; else echo "site: not built yet (alphatree site is not implemented)"; fi
+	ALPHATREE_VERIFY_REPORT=build/verify-report.json alphatree site build
 
 test: install
 	$(PYTHON) -m pytest -q -n 2

@@ -61,3 +61,21 @@ def test_no_modern_work_is_an_orphan(catalog):
     }
     orphans = {e.id for e in catalog if e.year >= 2012 and not e.lineage} - set(starts)
     assert not orphans, f"modern entries without lineage: {sorted(orphans)}"
+
+
+@pytest.mark.parametrize(
+    "concept, introduced_by, used_by",
+    [
+        ("residual-connection", "resnet", {"resnext", "inception-v4", "stylegan2"}),
+        ("truncation-trick", "biggan", {"stylegan", "stylegan2"}),
+        ("triplet-loss", "facenet", set()),
+        ("batch-normalization", "batch-norm", {"resnet", "dcgan"}),
+    ],
+)
+def test_concept_questions_are_answered_by_the_graph(catalog, concept, introduced_by, used_by):
+    """'What introduced residual connections?' and 'which papers use the truncation trick?' have answers."""
+    from alphatree.graph import KnowledgeGraph
+
+    answer = KnowledgeGraph(catalog).concept_summary(concept)
+    assert answer["introduced_by"] == [introduced_by]
+    assert used_by <= set(answer["used_by"]), sorted(used_by - set(answer["used_by"]))
