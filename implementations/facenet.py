@@ -37,13 +37,33 @@ a 3x3 pooling branch (max or L2, optionally followed by a 1x1 projection "p"). L
 the Euclidean norm of each window instead of its maximum. Table 2 gives 7.5M parameters and 1.6B
 FLOPS for NN2. Training (Section 4): SGD with AdaGrad, initial learning rate 0.05, alpha = 0.2.
 
+NN1 (Table 1), the Zeiler & Fergus network [22] with 1x1 convolutions between its 3x3 ones
+(Network-in-Network style), 220x220 input:
+
+    conv1 7x7/2, 64; max pool 3x3/2; norm                   -> (B, 64, 55, 55)
+    conv2a 1x1, 64; conv2 3x3, 192; norm; max pool 3x3/2    -> (B, 192, 28, 28)
+    conv3a 1x1, 192; conv3 3x3, 384; max pool 3x3/2         -> (B, 384, 14, 14)
+    conv4a 1x1, 384; conv4 3x3, 256                         -> (B, 256, 14, 14)
+    conv5a 1x1, 256; conv5 3x3, 256                         -> (B, 256, 14, 14)
+    conv6a 1x1, 256; conv6 3x3, 256; max pool 3x3/2         -> (B, 256, 7, 7)
+    fc1: 12544 -> 2 x 4096, maxout over pairs (p = 2)       -> (B, 4096)   ("1x32x128")
+    fc2: 4096 -> 2 x 4096, maxout (p = 2)                   -> (B, 4096)
+    fc7128: 4096 -> 128, L2 normalisation                   -> (B, 128)
+
+Table 1 gives 140M parameters (103M of them in fc1) and 1.6B FLOPS for NN1.
+
 Deviations from the paper:
 
 * "norm" is local response normalisation with GoogLeNet/AlexNet's settings (size 5, alpha 1e-4,
   beta 0.75); FaceNet does not give them (the layer has no parameters).
 * Negatives are mined within the (small) smoke batch; when an anchor-positive pair has no
   semi-hard negative, the negative closest to the anchor is used (the paper does not say).
-* NN1 (the Zeiler & Fergus based network of Table 1) is not implemented.
+* NN1: the paper lists no padding; convolutions keep the map size (padding k // 2) and the 3x3/2
+  max pools use padding 1, which reproduces every size of Table 1. Table 1 lists no activation
+  for the convolutions; ReLU is used, as in the Zeiler & Fergus network it is based on.
+* NN1's weights start from He initialisation with zero biases (the paper gives no scheme); with
+  PyTorch's default the twelve-convolution stack maps every input to nearly the same embedding.
+  Its smoke case uses AdaGrad at 0.003 rather than 0.05, which collapses the narrow network.
 * Not trained on faces; the smoke case trains a narrow two-stage version of NN2 on 32x32
   synthetic "identities" (4 identities x 4 images).
 """
@@ -163,6 +183,68 @@ class FaceNetNN2(nn.Module):
         return F.normalize(self.embed(h), dim=1)
 
 
+@dataclass(frozen=True)
+class FaceNetNN1Config:
+    """Table 1: (kernel, width) of each 1x1 "a" layer and its 3x3 partner, and the maxout head."""
+
+    conv1: int = 64  # 7x7/2
+    pairs: tuple[int, ...] = (192, 384, 256, 256, 256)  # conv2..conv6 widths; each conv_a keeps its input width
+    pool_after: tuple[int, ...] = (0, 1, 4)  # max pool 3x3/2 after conv2, conv3 and conv6 (pool1 follows conv1)
+    norm_after: tuple[int, ...] = (0,)  # rnorm2 after conv2 (rnorm1 follows pool1)
+    fc_width: int = 4096  # 1x32x128
+    maxout_pieces: int = 2  # p = 2
+    embedding_dim: int = 128
+    image_size: int = 220
+    lrn_size: int = 5  # not given in the paper (AlexNet's value)
+
+
+class Maxout(nn.Module):
+    """A fully connected maxout layer: ``pieces`` linear maps, elementwise maximum (Goodfellow et al. 2013)."""
+
+    def __init__(self, c_in: int, c_out: int, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+        self.linear = nn.Linear(c_in, c_out * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, c_in) -> (B, c_out)
+        return self.linear(x).unflatten(1, (-1, self.pieces)).amax(dim=2)
+
+
+class FaceNetNN1(nn.Module):
+    def __init__(self, cfg: FaceNetNN1Config):
+        super().__init__()
+        norm = nn.LocalResponseNorm(cfg.lrn_size, alpha=1e-4, beta=0.75)
+        layers: list[nn.Module] = [
+            conv_relu(3, cfg.conv1, 7, stride=2),  # conv1 (B, 64, 110, 110)
+            nn.MaxPool2d(3, 2, padding=1), norm,  # pool1, rnorm1 (B, 64, 55, 55)
+        ]
+        c = cfg.conv1
+        for i, width in enumerate(cfg.pairs):
+            layers += [conv_relu(c, c, 1), conv_relu(c, width, 3)]  # conv{i+2}a 1x1, conv{i+2} 3x3
+            c = width
+            if i in cfg.norm_after:
+                layers.append(norm)
+            if i in cfg.pool_after:
+                layers.append(nn.MaxPool2d(3, 2, padding=1))
+        self.features = nn.Sequential(*layers)
+        side = cfg.image_size
+        for _ in range(2 + len(cfg.pool_after)):  # conv1's stride, pool1, and the later pools
+            side = (side + 1) // 2
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            Maxout(c * side * side, cfg.fc_width, cfg.maxout_pieces),  # fc1 (B, 4096)
+            Maxout(cfg.fc_width, cfg.fc_width, cfg.maxout_pieces),  # fc2 (B, 4096)
+            nn.Linear(cfg.fc_width, cfg.embedding_dim),  # fc7128 (B, 128)
+        )
+        for m in self.modules():  # He initialisation; the paper gives none
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, 128), unit length
+        return F.normalize(self.head(self.features(x)), dim=1)
+
+
 # --- the triplet loss with online semi-hard negative mining ---------------------------------------
 
 
@@ -196,31 +278,25 @@ def triplet_loss(embeddings: Tensor, a: Tensor, p: Tensor, n: Tensor, margin: fl
     return F.relu(d_ap - d_an + margin).mean()
 
 
-def facenet_smoke(generator: torch.Generator) -> SmokeCase:
-    # Two inception stages of NN2's kinds (max with projection, L2 with projection, stride-2) at 1/8 width.
-    cfg = FaceNetConfig(
-        modules=(
-            InceptionSpec(8, 12, 16, 2, 4, "max", 4),
-            InceptionSpec(8, 12, 16, 4, 8, "l2", 8),
-            InceptionSpec(0, 16, 32, 4, 8, "max", 0, stride=2),
-        ),
-        stem_width=8, stem_reduce=8, stem_out=24, image_size=32, embedding_dim=16,
-    )
-    model = FaceNetNN2(cfg)
+def triplet_case(
+    model: nn.Module, generator: torch.Generator, image_size: int, embedding_dim: int, lr: float = FaceNetConfig.lr
+) -> SmokeCase:
+    """Triplet training with online semi-hard mining on synthetic "identities" (4 people x 4 views)."""
+    margin = FaceNetConfig.margin
     identities, per_identity = 4, 4
-    faces = torch.randn(identities, 1, 3, cfg.image_size, cfg.image_size, generator=generator)  # one "face" per person
-    noise = torch.randn(identities, per_identity, 3, cfg.image_size, cfg.image_size, generator=generator)
-    images = (faces + 0.5 * noise).flatten(0, 1)  # (16, 3, 32, 32): several views of each person
+    faces = torch.randn(identities, 1, 3, image_size, image_size, generator=generator)  # one "face" per person
+    noise = torch.randn(identities, per_identity, 3, image_size, image_size, generator=generator)
+    images = (faces + 0.5 * noise).flatten(0, 1)  # (16, 3, S, S): several views of each person
     labels = torch.arange(identities).repeat_interleave(per_identity)  # (16,)
     batch = {"image": images, "label": labels}
-    opt = torch.optim.Adagrad(model.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adagrad(model.parameters(), lr=lr)
 
     def step(b: dict[str, Tensor]) -> Losses:
         model.train()
         opt.zero_grad(set_to_none=True)
         emb = model(b["image"])  # (B, 16)
-        a, p, n = semi_hard_triplets(emb, b["label"], cfg.margin)
-        loss = triplet_loss(emb, a, p, n, cfg.margin)
+        a, p, n = semi_hard_triplets(emb, b["label"], margin)
+        loss = triplet_loss(emb, a, p, n, margin)
         loss.backward()
         opt.step()
         return {"loss": loss.detach()}
@@ -234,11 +310,36 @@ def facenet_smoke(generator: torch.Generator) -> SmokeCase:
         batch=batch,
         step=step,
         outputs=outputs,
-        output_shapes={"embedding": (identities * per_identity, cfg.embedding_dim)},
+        output_shapes={"embedding": (identities * per_identity, embedding_dim)},
         monitor="loss",
     )
+
+
+def facenet_smoke(generator: torch.Generator) -> SmokeCase:
+    # Two inception stages of NN2's kinds (max with projection, L2 with projection, stride-2) at 1/8 width.
+    cfg = FaceNetConfig(
+        modules=(
+            InceptionSpec(8, 12, 16, 2, 4, "max", 4),
+            InceptionSpec(8, 12, 16, 4, 8, "l2", 8),
+            InceptionSpec(0, 16, 32, 4, 8, "max", 0, stride=2),
+        ),
+        stem_width=8, stem_reduce=8, stem_out=24, image_size=32, embedding_dim=16,
+    )
+    return triplet_case(FaceNetNN2(cfg), generator, cfg.image_size, cfg.embedding_dim)
+
+
+def facenet_nn1_smoke(generator: torch.Generator) -> SmokeCase:
+    # Every layer kind of NN1 (1x1/3x3 pairs, norms, pools, two maxout layers) at 1/8 width, 32x32 input.
+    cfg = FaceNetNN1Config(conv1=8, pairs=(24, 48, 32, 32, 32), fc_width=64, embedding_dim=16, image_size=32)
+    # AdaGrad at 0.003: the paper's 0.05 makes the narrow twelve-convolution stack collapse on 16 images.
+    return triplet_case(FaceNetNN1(cfg), generator, cfg.image_size, cfg.embedding_dim, lr=0.003)
 
 
 @register_model(entry="facenet", smoke=facenet_smoke, input_shape=(3, 224, 224))
 def facenet_nn2() -> FaceNetNN2:
     return FaceNetNN2(FaceNetConfig())
+
+
+@register_model(entry="facenet", smoke=facenet_nn1_smoke, input_shape=(3, 220, 220))
+def facenet_nn1() -> FaceNetNN1:
+    return FaceNetNN1(FaceNetNN1Config())
