@@ -12,7 +12,7 @@ import os
 import pickle
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from alphatree import __version__
 
@@ -88,6 +88,31 @@ def content_key(root: Path, files: Iterable[Path], implementation_files: Iterabl
     if fresh != manifest:
         write(manifest_name, "v1", fresh)
     return digest.hexdigest()
+
+
+T = TypeVar("T")
+
+
+def derived_view(kind: str, root: "Path | str | None", build: "Callable[[Any], T]", expected: type, use_cache: bool = True) -> T:
+    """A light view of a catalogue (lineage index, planning table): cached under the catalogue's content key.
+
+    On a hit nothing but this module and the view's own module is imported; on a miss the catalogue
+    is fully loaded and validated (pydantic), ``build(catalog)`` makes the view and it is cached.
+    """
+    root = Path(root) if root is not None else default_catalog_dir()
+    key = None
+    if use_cache and root.is_dir():
+        key = content_key(root, catalog_files(root), implementation_files())
+        if key:
+            cached = read(kind, key)
+            if isinstance(cached, expected):
+                return cached  # type: ignore[return-value]
+    from alphatree.catalog import load_catalog
+
+    view = build(load_catalog(root, use_cache=use_cache))
+    if key:
+        write(kind, key, view)
+    return view
 
 
 def read(kind: str, key: str) -> Any | None:

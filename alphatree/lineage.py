@@ -221,21 +221,6 @@ def load_lineage_index(root: "Path | str | None" = None, *, use_cache: bool = Tr
 
     A cache hit needs neither pydantic nor networkx, which keeps ``alphatree lineage`` quick to start.
     """
-    from pathlib import Path
-
     from alphatree import cache
 
-    root = Path(root) if root is not None else cache.default_catalog_dir()
-    key = None
-    if use_cache and root.is_dir():
-        key = cache.content_key(root, cache.catalog_files(root), cache.implementation_files())
-        if key:
-            cached = cache.read("lineage", key)
-            if isinstance(cached, LineageIndex):
-                return cached
-    from alphatree.catalog import load_catalog
-
-    index = LineageIndex.from_catalog(load_catalog(root, use_cache=use_cache))
-    if key:
-        cache.write("lineage", key, index)
-    return index
+    return cache.derived_view("lineage", root, LineageIndex.from_catalog, LineageIndex, use_cache)

@@ -157,20 +157,7 @@ def load_plan_catalog(root: Path | str | None = None, *, use_cache: bool = True)
     """The planning view of a catalogue, from the cache when no file changed, else by a full load."""
     from alphatree import cache
 
-    root = Path(root) if root is not None else cache.default_catalog_dir()
-    key = None
-    if use_cache and root.is_dir():
-        key = cache.content_key(root, cache.catalog_files(root), cache.implementation_files())
-        if key:
-            cached = cache.read("plan", key)
-            if isinstance(cached, PlanCatalog):
-                return cached
-    from alphatree.catalog import load_catalog
-
-    table = PlanCatalog.from_catalog(load_catalog(root, use_cache=use_cache))
-    if key:
-        cache.write("plan", key, table)
-    return table
+    return cache.derived_view("plan", root, PlanCatalog.from_catalog, PlanCatalog, use_cache)
 
 
 # --- the plan ---------------------------------------------------------------------------------------
