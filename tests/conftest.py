@@ -130,3 +130,63 @@ def make_catalog(tmp_path):
         return root
 
     return make
+
+
+# --- the built site and a headless Chromium, shared by the browser tests --------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def site_test_catalog() -> Path:
+    """The catalogue the site tests build from: the bundled one, or ``$ALPHATREE_SITE_TEST_CATALOG``."""
+    import os
+
+    return Path(os.environ.get("ALPHATREE_SITE_TEST_CATALOG") or CATALOG)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The site built once per session (strict) with the repository's mkdocs.yml."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz 'dot' is not installed (the site build needs it)")
+    from alphatree.site.build import build_site
+
+    out = tmp_path_factory.mktemp("site") / "site"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALPHATREE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        mp.setenv("ALPHATREE_CATALOG", str(site_test_catalog()))
+        mp.delenv("ALPHATREE_VERIFY_REPORT", raising=False)
+        mp.chdir(ROOT)
+        build_site(out, strict=True, config_file=ROOT / "mkdocs.yml")
+    return out
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site served by http.server on 127.0.0.1; the URL ends with '/'."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by playwright; the browser tests skip when either is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

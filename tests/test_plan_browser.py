@@ -8,61 +8,23 @@ The site is built once from the bundled catalogue (or ``$ALPHATREE_SITE_TEST_CAT
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
+from conftest import site_test_catalog
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VECTORS = json.loads((ROOT / "tests" / "plan_vectors.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(site_url):
     """(URL of the built site, the catalogue folder it was built from)."""
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz 'dot' is not installed (the site build needs it)")
-    from alphatree.site.build import build_site
-
-    out = tmp_path_factory.mktemp("plansite") / "site"
-    catalog = os.environ.get("ALPHATREE_SITE_TEST_CATALOG") or str(ROOT / "catalog")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ALPHATREE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-        mp.setenv("ALPHATREE_CATALOG", catalog)
-        mp.delenv("ALPHATREE_VERIFY_REPORT", raising=False)
-        mp.chdir(ROOT)
-        build_site(out, strict=True, config_file=ROOT / "mkdocs.yml")
-    handler = functools.partial(_Quiet, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", Path(catalog)
-    server.shutdown()
-    server.server_close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    return site_url, site_test_catalog()
 
 
 @pytest.fixture

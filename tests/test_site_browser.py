@@ -8,12 +8,7 @@ the repository's mkdocs.yml, and served by http.server on 127.0.0.1.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -22,56 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "build" / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz 'dot' is not installed")
-    from alphatree.site.build import build_site
-
-    out = tmp_path_factory.mktemp("site") / "site"
-    catalog = os.environ.get("ALPHATREE_SITE_TEST_CATALOG") or str(ROOT / "catalog")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ALPHATREE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-        mp.setenv("ALPHATREE_CATALOG", catalog)
-        mp.delenv("ALPHATREE_VERIFY_REPORT", raising=False)
-        mp.chdir(ROOT)
-        build_site(out, strict=True, config_file=ROOT / "mkdocs.yml")
-    return out
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="session")
-def site_url(built_site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: pip install playwright")
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
