@@ -3,6 +3,8 @@ and the torch-free source scan agrees with the runtime registry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from implementations.registry import ModelSpec, UnknownModelError, get_model, list_models, load_all, register_model
@@ -44,21 +46,36 @@ def test_source_scan_agrees_with_runtime_registry():
     assert scanned == runtime
 
 
-def test_validation_and_queries_never_import_torch(tmp_path):
+def _run_cli_commands(commands: list[list[str]], cache: Path) -> str:
+    import os
     import subprocess
     import sys
 
-    code = (
-        "import sys\n"
-        "from alphatree.cli import main\n"
-        "sys.argv=['alphatree','validate']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "sys.argv=['alphatree','lineage','lenet']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "assert 'implementations.lenet' not in sys.modules\n"
-        "print('clean')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**__import__("os").environ, "ALPHATREE_CACHE": str(tmp_path)})
+    code = "import sys\nfrom alphatree.cli import main\n"
+    for argv in commands:
+        code += f"sys.argv={['alphatree', *argv]!r}\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    code += "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "ALPHATREE_CACHE": str(cache)})
     assert done.returncode == 0, done.stderr
-    assert "clean" in done.stdout
+    return done.stdout.rsplit("MODULES ", 1)[1].split()
+
+
+def test_validation_queries_graphs_and_plans_never_import_torch(tmp_path):
+    modules = _run_cli_commands(
+        [
+            ["validate"], ["list", "--json"], ["show", "resnet", "--json"], ["lineage", "lenet"], ["path", "lenet", "resnet"],
+            ["concept", "residual-connection"], ["stats"], ["cite", "resnet"],
+            ["graph", "--format", "dot", "-o", str(tmp_path / "g.dot")],
+            ["plan", "new", "--goal", "resnet", "-o", str(tmp_path / "plan.yaml")], ["plan", "show", str(tmp_path / "plan.yaml")],
+        ],
+        tmp_path / "cache",
+    )
+    assert "torch" not in modules, "torch was imported"
+    assert not [m for m in modules if m.startswith("implementations.")], "an implementation module was imported"
+    assert (tmp_path / "g.dot").exists() and (tmp_path / "plan.yaml").exists()
+
+
+def test_lineage_on_a_warm_cache_loads_neither_networkx_nor_the_schema(tmp_path):
+    _run_cli_commands([["lineage", "resnet"]], tmp_path / "cache")  # warms the cache
+    modules = _run_cli_commands([["lineage", "resnet", "--ancestors", "--json"], ["path", "lenet", "resnet", "--json"]], tmp_path / "cache")
+    assert "networkx" not in modules and "alphatree.schema" not in modules and "alphatree.catalog" not in modules
