@@ -1,0 +1,356 @@
+"""ProGAN, from "Progressive Growing of GANs for Improved Quality, Stability, and Variation" (Karras,
+Aila, Laine and Lehtinen, 2017).
+
+Paper: https://arxiv.org/abs/1710.10196 — catalogue entry ``progan``.
+
+Generator and discriminator are mirror images that grow together (Section 2, Figure 1): training
+starts at 4x4 and, each time a resolution has been learnt, both networks get a new block for twice
+the resolution. The new block is faded in (Figure 2): while alpha goes linearly from 0 to 1,
+
+    G's image  = (1 - alpha) * upsample(toRGB_old(h)) + alpha * toRGB_new(block_new(upsample(h)))
+    D's features = (1 - alpha) * fromRGB_old(avgpool(x)) + alpha * block_new(fromRGB_new(x))
+
+and the real images are shown at the current resolution, blended the same way between the two
+resolutions. Three further changes keep the two players from escalating (Sections 3 and 4):
+
+* minibatch standard deviation: the standard deviation of each feature over the minibatch,
+  averaged over features and positions, appended to D's 4x4 features as one more map;
+* equalised learning rate: weights are drawn from N(0, 1) and multiplied at run time by He's
+  constant c = sqrt(2 / fan_in), so Adam updates every layer at the same speed;
+* pixelwise feature vector normalisation in G after every convolution,
+  b_xy = a_xy / sqrt(mean_j (a_xy^j)^2 + 1e-8).
+
+Table 2, CelebA-HQ 1024x1024 (leaky ReLU slope 0.2 everywhere; widths min(8192 / 2^stage, 512)):
+
+    generator, z on the unit hypersphere of R^512 (pixel-normalised latent):
+      latent 512 x 1 x 1, conv 4x4 (on a 1x1 input: a dense layer), lrelu, PN   -> (B, 512, 4, 4)
+      conv 3x3, lrelu, PN                                                     -> (B, 512, 4, 4)
+      per resolution 8 ... 1024: upsample (nearest), 2 x [conv 3x3, lrelu, PN]
+        widths 512 (8, 16, 32), 256 (64), 128, 64, 32, 16 (1024)              -> (B, 16, 1024, 1024)
+      toRGB: conv 1x1 to 3, linear (one per resolution, for the fade-ins)     -> (B, 3, 1024, 1024)
+    discriminator:
+      fromRGB: conv 1x1, lrelu (one per resolution)                           -> (B, 16, 1024, 1024)
+      per resolution 1024 ... 8: conv 3x3, lrelu, conv 3x3, lrelu, 2x2 average pool
+        (B, 16, 1024, 1024) -> (B, 32, 512, 512) -> ... -> (B, 512, 4, 4)
+      minibatch stddev (groups of 4)                                          -> (B, 513, 4, 4)
+      conv 3x3, lrelu                                                         -> (B, 512, 4, 4)
+      conv 4x4 (valid), lrelu                                                 -> (B, 512, 1, 1)
+      fully connected, linear                                                 -> (B,)
+
+Training (Appendix A.1): the WGAN-GP loss with lambda = 10 and an extra drift term
+epsilon_drift * E[D(x)^2], epsilon_drift = 0.001, that keeps the critic's output near zero;
+alternating one D and one G step per minibatch; Adam with lr 0.001, beta1 = 0, beta2 = 0.99,
+eps = 1e-8; 800k real images shown per fade-in and per stabilisation phase; minibatch 16 up to
+128x128, then 14, 6 and 3 at 256, 512 and 1024; no batch, layer or weight normalisation.
+
+Details the paper leaves open are taken from the authors' code (``networks.py``, ``loss.py`` of
+github.com/tkarras/progressive_growing_of_gans): the first dense layer's gain is sqrt(2) / 4 with
+one bias per feature map, the toRGB and final layers have gain 1, biases start at zero.
+
+Deviations from the paper:
+
+* The authors' code fuses upsampling with the next convolution (and convolution with average
+  pooling) from 128x128 on; this module keeps them separate, which is the same function with the
+  same parameters.
+* The gradient-penalty interpolation coefficients and the latents are drawn once when the smoke
+  case is built (the smoke contract: one fixed batch), not freshly at every step.
+* The weight average of the generator used for the paper's samples (Gs, decay 0.999) is not kept.
+* Not trained on CelebA-HQ: the smoke case grows a 16x16 version (widths 16/16/8, 16-d latents) on
+  one synthetic batch of 8 over 12 steps: the end of the 8x8 fade-in (alpha 0.5, 1), the 16x16
+  blocks faded in (alpha 0, 0.25, 0.5, 0.75), then six steps at 16x16, with the paper's Adam
+  betas, loss and drift term but a learning rate of 0.01 instead of 0.001 (the equalised weights
+  are N(0, 1), so at 0.001 a dozen steps barely move them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from implementations.registry import register_model
+from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.wgan_gp import gradient_penalty
+
+
+@dataclass(frozen=True)
+class ProGANConfig:
+    resolution: int = 1024  # CelebA-HQ
+    channels: int = 3
+    latent_dim: int = 512  # Appendix A.1: 512-d latent vectors on the unit hypersphere
+    fmap_base: int = 8192  # Table 2 widths: min(fmap_base / 2^stage, fmap_max) (authors' code)
+    fmap_max: int = 512  # Table 2: 512 feature maps up to 32x32
+    leaky_slope: float = 0.2  # Appendix A.1: leaky ReLU with leakiness 0.2
+    pixel_norm_eps: float = 1e-8  # Section 4.2: epsilon = 1e-8
+    first_gain: float = math.sqrt(2) / 4  # authors' code: gain of the latent -> 4x4 dense layer
+    mbstd_group: int = 4  # Section 3 / authors' code: minibatch stddev over groups of 4
+    # training (Appendix A.1)
+    lr: float = 0.001
+    betas: tuple[float, float] = (0.0, 0.99)
+    adam_eps: float = 1e-8
+    gp_weight: float = 10.0  # WGAN-GP lambda
+    drift_weight: float = 0.001  # epsilon_drift
+    batch_size: int = 16  # up to 128x128 (14, 6, 3 at 256, 512, 1024)
+
+    def width(self, stage: int) -> int:
+        """Feature maps at resolution 2^(stage + 1): 512 up to 32x32, then halving to 16 at 1024."""
+        return min(int(self.fmap_base / 2.0**stage), self.fmap_max)
+
+    @property
+    def depth(self) -> int:
+        """Blocks added after the 4x4 one (8 for 1024x1024)."""
+        return int(math.log2(self.resolution)) - 2
+
+
+# --- equalised learning rate (Section 4.1) ------------------------------------------------------
+
+
+class EqualConv2d(nn.Module):
+    """Conv with weights N(0, 1) scaled at run time by gain / sqrt(fan_in); 'same' padding unless told."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, *, gain: float = math.sqrt(2), padding: int | None = None):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(c_out))
+        self.scale = gain / math.sqrt(c_in * kernel * kernel)  # He's constant c
+        self.padding = kernel // 2 if padding is None else padding
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H', W')
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
+
+
+class EqualLinear(nn.Module):
+    """Fully connected layer with the equalised learning rate."""
+
+    def __init__(self, c_in: int, c_out: int, *, gain: float = math.sqrt(2)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in))
+        self.bias = nn.Parameter(torch.zeros(c_out))
+        self.scale = gain / math.sqrt(c_in)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, c_in) -> (B, c_out)
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+def pixel_norm(x: Tensor, eps: float) -> Tensor:
+    """Section 4.2: each pixel's feature vector scaled to unit mean square, over dim 1."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
+
+
+def minibatch_stddev(x: Tensor, group: int) -> Tensor:
+    """Section 3: mean over features and pixels of the per-feature std within groups; C -> C + 1."""
+    b, c, h, w = x.shape
+    g = min(group, b)  # the minibatch must be divisible by the group size
+    y = x.reshape(g, -1, c, h, w)  # (G, B/G, C, H, W)
+    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # (B/G, C, H, W): std over each group
+    y = y.mean(dim=(1, 2, 3))  # (B/G,)
+    y = y.reshape(1, -1, 1, 1, 1).expand(g, -1, 1, h, w).reshape(b, 1, h, w)  # (B, 1, H, W)
+    return torch.cat([x, y], dim=1)
+
+
+# --- generator ----------------------------------------------------------------------------------
+
+
+class GeneratorFirstBlock(nn.Module):
+    """Latent (B, 512) -> 4x4: 'conv 4x4' on a 1x1 input (a dense layer), then conv 3x3; lrelu, PN."""
+
+    def __init__(self, cfg: ProGANConfig, c_out: int):
+        super().__init__()
+        # the 4x4 'conv' on a 1x1 map: one (c_out * 16) x latent matrix, one bias per feature map (authors' code)
+        self.weight = nn.Parameter(torch.randn(c_out * 16, cfg.latent_dim))
+        self.bias = nn.Parameter(torch.zeros(c_out))
+        self.scale = cfg.first_gain / math.sqrt(cfg.latent_dim)
+        self.conv = EqualConv2d(c_out, c_out, 3)
+        self.cfg, self.c_out = cfg, c_out
+
+    def forward(self, z: Tensor) -> Tensor:  # (B, latent) -> (B, 512, 4, 4)
+        cfg = self.cfg
+        act = lambda t: pixel_norm(F.leaky_relu(t, cfg.leaky_slope), cfg.pixel_norm_eps)  # noqa: E731
+        z = pixel_norm(z, cfg.pixel_norm_eps)  # the latent on the hypersphere of radius sqrt(512)
+        h = F.linear(z, self.weight * self.scale).view(-1, self.c_out, 4, 4)  # (B, 512, 4, 4)
+        h = act(h + self.bias.view(1, -1, 1, 1))
+        return act(self.conv(h))
+
+
+class GeneratorBlock(nn.Module):
+    """Upsample (nearest), 2 x [conv 3x3, lrelu, PN]: (B, c_in, H, W) -> (B, c_out, 2H, 2W)."""
+
+    def __init__(self, cfg: ProGANConfig, c_in: int, c_out: int):
+        super().__init__()
+        self.conv0 = EqualConv2d(c_in, c_out, 3)
+        self.conv1 = EqualConv2d(c_out, c_out, 3)
+        self.cfg = cfg
+
+    def forward(self, x: Tensor) -> Tensor:
+        act = lambda t: pixel_norm(F.leaky_relu(t, self.cfg.leaky_slope), self.cfg.pixel_norm_eps)  # noqa: E731
+        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        return act(self.conv1(act(self.conv0(x))))
+
+
+class Generator(nn.Module):
+    def __init__(self, cfg: ProGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        widths = [cfg.width(s) for s in range(1, cfg.depth + 2)]  # 4x4 ... full resolution
+        self.first = GeneratorFirstBlock(cfg, widths[0])
+        self.blocks = nn.ModuleList(GeneratorBlock(cfg, a, b) for a, b in zip(widths, widths[1:]))
+        self.to_rgb = nn.ModuleList(EqualConv2d(w, cfg.channels, 1, gain=1.0) for w in widths)  # linear
+
+    def forward(self, z: Tensor, depth: int | None = None, alpha: float = 1.0) -> Tensor:
+        """(B, latent) -> (B, 3, 4 * 2^depth, 4 * 2^depth); ``alpha`` < 1 fades the last block in."""
+        depth = self.cfg.depth if depth is None else depth
+        x = self.first(z)  # (B, 512, 4, 4)
+        prev = x
+        for block in self.blocks[:depth]:
+            prev, x = x, block(x)
+        img = self.to_rgb[depth](x)
+        if depth > 0 and alpha < 1.0:  # Figure 2 (b): blend with the upsampled old output
+            old = F.interpolate(self.to_rgb[depth - 1](prev), scale_factor=2.0, mode="nearest")
+            img = torch.lerp(old, img, alpha)
+        return img
+
+
+# --- discriminator ------------------------------------------------------------------------------
+
+
+class DiscriminatorBlock(nn.Module):
+    """conv 3x3, lrelu, conv 3x3, lrelu, 2x2 average pool: (B, c_in, H, W) -> (B, c_out, H/2, W/2)."""
+
+    def __init__(self, cfg: ProGANConfig, c_in: int, c_out: int):
+        super().__init__()
+        self.conv0 = EqualConv2d(c_in, c_in, 3)
+        self.conv1 = EqualConv2d(c_in, c_out, 3)
+        self.slope = cfg.leaky_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.leaky_relu(self.conv0(x), self.slope)
+        return F.avg_pool2d(F.leaky_relu(self.conv1(x), self.slope), 2)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, cfg: ProGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        widths = [cfg.width(s) for s in range(1, cfg.depth + 2)]  # 4x4 ... full resolution
+        self.from_rgb = nn.ModuleList(EqualConv2d(cfg.channels, w, 1) for w in widths)  # index = depth
+        self.blocks = nn.ModuleList(DiscriminatorBlock(cfg, b, a) for a, b in zip(widths, widths[1:]))  # block d: 2^(d+2) -> half
+        c = widths[0]
+        self.conv = EqualConv2d(c + 1, c, 3)  # after minibatch stddev: 513 -> 512
+        self.conv4 = EqualConv2d(c, c, 4, padding=0)  # 'conv 4x4': (B, 512, 4, 4) -> (B, 512, 1, 1)
+        self.out = EqualLinear(c, 1, gain=1.0)  # linear output
+
+    def forward(self, img: Tensor, depth: int | None = None, alpha: float = 1.0) -> Tensor:
+        """(B, 3, 4 * 2^depth, 4 * 2^depth) -> (B,) critic scores; ``alpha`` < 1 fades the first block in."""
+        cfg = self.cfg
+        depth = self.cfg.depth if depth is None else depth
+        act = lambda t: F.leaky_relu(t, cfg.leaky_slope)  # noqa: E731
+        x = act(self.from_rgb[depth](img))
+        if depth > 0:
+            x = self.blocks[depth - 1](x)  # (B, C, H/2, W/2)
+            if alpha < 1.0:  # Figure 2 (b): blend with the old fromRGB on the half-size image
+                x = torch.lerp(act(self.from_rgb[depth - 1](F.avg_pool2d(img, 2))), x, alpha)
+            for block in reversed(self.blocks[: depth - 1]):
+                x = block(x)  # down to (B, 512, 4, 4)
+        x = act(self.conv(minibatch_stddev(x, cfg.mbstd_group)))  # (B, 512, 4, 4)
+        x = act(self.conv4(x)).flatten(1)  # (B, 512)
+        return self.out(x).squeeze(1)
+
+
+class ProGAN(nn.Module):
+    """The pair; calling it samples full-resolution images from latent vectors (the generator)."""
+
+    def __init__(self, cfg: ProGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.generator = Generator(cfg)
+        self.discriminator = Discriminator(cfg)
+
+    def forward(self, z: Tensor) -> Tensor:  # (B, 512) -> (B, 3, 1024, 1024)
+        return self.generator(z)
+
+
+def real_images_at(x: Tensor, depth: int, alpha: float, full_depth: int) -> Tensor:
+    """Reals at resolution 4 * 2^depth (average pooling), blended with the half resolution during a fade-in."""
+    x = F.avg_pool2d(x, 2 ** (full_depth - depth)) if depth < full_depth else x
+    if depth > 0 and alpha < 1.0:
+        x = torch.lerp(F.interpolate(F.avg_pool2d(x, 2), scale_factor=2.0, mode="nearest"), x, alpha)
+    return x
+
+
+# --- the smoke case -----------------------------------------------------------------------------
+
+CELEBA_HQ_1024 = ProGANConfig()
+# lr 10x the paper's: equalised weights are N(0, 1), so at 0.001 Adam moves them ~0.1% per step
+SMOKE = ProGANConfig(resolution=16, latent_dim=16, fmap_base=64, fmap_max=16, batch_size=8, lr=0.01)
+# (depth, alpha) per step: the end of the 8x8 fade-in, one growth stage fading 16x16 in, then stable
+SMOKE_SCHEDULE = ((1, 0.5), (1, 1.0), (2, 0.0), (2, 0.25), (2, 0.5), (2, 0.75)) + ((2, 1.0),) * 6
+
+
+def progan_smoke(random: torch.Generator) -> SmokeCase:
+    cfg = SMOKE
+    gan = ProGAN(cfg)
+    G, D = gan.generator, gan.discriminator
+    b, side, steps = cfg.batch_size, cfg.resolution, len(SMOKE_SCHEDULE)
+    batch = {
+        "real": torch.tanh(random_images(random, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
+        "z_d": torch.randn(b, cfg.latent_dim, generator=random),  # latents of the D step
+        "z_g": torch.randn(b, cfg.latent_dim, generator=random),  # latents of the G step
+        "eps": torch.rand(b, generator=random),  # gradient-penalty interpolation, U[0, 1]
+    }
+    adam = lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas, eps=cfg.adam_eps)  # noqa: E731
+    opt_g, opt_d = adam(G.parameters()), adam(D.parameters())
+    state = {"step": 0}
+
+    def step(bt: dict[str, Tensor]) -> Losses:
+        G.train()
+        D.train()
+        k = min(state["step"], steps - 1)
+        state["step"] += 1
+        depth, alpha = SMOKE_SCHEDULE[k]
+        critic = lambda x: D(x, depth, alpha)  # noqa: E731
+        real = real_images_at(bt["real"], depth, alpha, cfg.depth)
+        # critic: E[D(G(z))] - E[D(x)] + lambda * GP + epsilon_drift * E[D(x)^2]
+        opt_d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = G(bt["z_d"], depth, alpha)
+        real_scores = critic(real)
+        wasserstein = critic(fake).mean() - real_scores.mean()
+        gp = gradient_penalty(critic, real, fake, bt["eps"])
+        drift = real_scores.square().mean()
+        d_loss = wasserstein + cfg.gp_weight * gp + cfg.drift_weight * drift
+        d_loss.backward()
+        opt_d.step()
+        # generator: -E[D(G(z))]
+        opt_g.zero_grad(set_to_none=True)
+        g_loss = -critic(G(bt["z_g"], depth, alpha)).mean()
+        g_loss.backward()
+        opt_g.step()
+        return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "penalty": gp.detach(),
+                "drift": drift.detach(), "g_loss": g_loss.detach()}
+
+    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
+        G.eval()
+        D.eval()
+        try:
+            return {"samples": G(bt["z_g"]), "scores": D(bt["real"])}
+        finally:
+            G.train()
+            D.train()
+
+    return SmokeCase(
+        networks={"generator": G, "discriminator": D},
+        batch=batch,
+        step=step,
+        outputs=outputs,
+        output_shapes={"samples": (b, cfg.channels, side, side), "scores": (b,)},
+        monitor="d_loss",
+        steps=steps,
+    )
+
+
+@register_model(entry="progan", smoke=progan_smoke, input_shape=(512,))
+def progan_celebahq_1024() -> ProGAN:
+    return ProGAN(CELEBA_HQ_1024)
