@@ -1,0 +1,98 @@
+"""Improved precision and recall, from "Improved Precision and Recall Metric for Assessing Generative
+Models" (Kynkäänniemi, Karras, Laine, Lehtinen and Aila, 2019).
+
+Paper: https://arxiv.org/abs/1904.06991 — catalogue entry ``precision-recall-gen``.
+
+Real and generated images are embedded with a pretrained classifier (VGG-16, its second fully
+connected layer, 4096 features), giving feature sets Phi_r and Phi_g. The manifold of a set Phi is
+estimated as the union of hyperspheres centred on its vectors, each with radius the distance to
+the vector's k-th nearest neighbour in the same set (k = 3 in the paper):
+
+    f(phi, Phi) = 1  if  ||phi - phi'|| <= ||phi' - NN_k(phi', Phi)||  for at least one phi' in Phi
+                  0  otherwise
+
+    precision(Phi_r, Phi_g) = mean over phi_g in Phi_g of f(phi_g, Phi_r)   (generated inside real: quality)
+    recall(Phi_r, Phi_g)    = mean over phi_r in Phi_r of f(phi_r, Phi_g)   (real inside generated: coverage)
+
+and the realism score of one generated sample, how far inside the real manifold it lies, is
+
+    R(phi_g, Phi_r) = max over phi_r of ||phi_r - NN_k(phi_r, Phi_r)|| / ||phi_g - phi_r||
+
+computed, for robustness, after discarding the real hyperspheres whose radius is above the median
+(the authors' ``experiments.py`` estimates the real manifold with ``clamp_to_percentile=50`` for
+it); R >= 1 means phi_g lies inside at least one remaining hypersphere.
+
+Distances come from batched pairwise Euclidean distances (``torch.cdist``), as the authors'
+``precision_recall.py`` computes them block by block; ``block`` rows at a time keeps the memory to
+``block x N``.
+
+This module has functions only and registers no model: precision and recall are fractions of
+indicator functions, piecewise constant in the samples, so there is no honest training step for a
+smoke case (nothing receives a gradient); ``tests/test_gan_metrics.py`` checks them against
+known answers instead.
+
+Deviations from the paper:
+
+* The feature extractor (an ImageNet-trained VGG-16 up to fc2) is not part of this module: the
+  functions take feature matrices; ``implementations.vgg`` holds the architecture, without the
+  trained weights.
+* The realism score is the paper's ratio of distances; the authors' code divides squared
+  distances (the same ranking and the same R >= 1 test, other values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class PrecisionRecallConfig:
+    k: int = 3  # Section 2: neighbourhood size k = 3
+    feature_dim: int = 4096  # VGG-16 fc2 features
+    realism_prune_percentile: float = 50.0  # realism score: radii above the median discarded (authors' experiments.py)
+    block: int = 10_000  # rows of the pairwise-distance matrix computed at once (memory only)
+
+
+PAPER = PrecisionRecallConfig()
+
+
+def knn_radii(features: Tensor, k: int = PAPER.k, block: int = PAPER.block) -> Tensor:
+    """Distance of each vector to its k-th nearest neighbour in the same set (itself excluded): (N,)."""
+    radii = []
+    for i in range(0, features.shape[0], block):
+        d = torch.cdist(features[i:i + block], features)  # (b, N), each row's own 0 among them
+        radii.append(d.kthvalue(k + 1, dim=1).values)  # the (k+1)-th smallest skips the sample itself
+    return torch.cat(radii)
+
+
+def inside_manifold(queries: Tensor, reference: Tensor, radii: Tensor, block: int = PAPER.block) -> Tensor:
+    """f(phi, Phi) for every query: inside at least one reference hypersphere? (Q, D) -> (Q,) bool."""
+    inside = []
+    for i in range(0, queries.shape[0], block):
+        d = torch.cdist(queries[i:i + block], reference)  # (b, N)
+        inside.append((d <= radii[None, :]).any(dim=1))
+    return torch.cat(inside)
+
+
+def precision_recall(real: Tensor, fake: Tensor, k: int = PAPER.k, block: int = PAPER.block) -> tuple[Tensor, Tensor]:
+    """Improved precision and recall of generated features ``fake`` (M, D) against ``real`` (N, D)."""
+    real_radii, fake_radii = knn_radii(real, k, block), knn_radii(fake, k, block)
+    precision = inside_manifold(fake, real, real_radii, block).float().mean()  # generated in the real manifold
+    recall = inside_manifold(real, fake, fake_radii, block).float().mean()  # real in the generated manifold
+    return precision, recall
+
+
+def realism_score(fake: Tensor, real: Tensor, k: int = PAPER.k, prune_percentile: float = PAPER.realism_prune_percentile,
+                  block: int = PAPER.block) -> Tensor:
+    """R(phi_g) = max_r radius_r / ||phi_g - phi_r|| over the real hyperspheres kept: (M, D) -> (M,)."""
+    radii = knn_radii(real, k, block)  # (N,)
+    keep = radii <= torch.quantile(radii, prune_percentile / 100)
+    radii, real = radii[keep], real[keep]
+    scores = []
+    for i in range(0, fake.shape[0], block):
+        d = torch.cdist(fake[i:i + block], real)  # (b, N_kept)
+        scores.append((radii[None, :] / d.clamp(min=torch.finfo(d.dtype).tiny)).max(dim=1).values)
+    return torch.cat(scores)
