@@ -1,0 +1,198 @@
+"""Classical and Nesterov momentum, from "On the importance of initialization and momentum in deep
+learning" (Sutskever, Martens, Dahl and Hinton, ICML 2013).
+
+Paper: https://proceedings.mlr.press/v28/sutskever13.html (no arXiv version) — catalogue entry
+``momentum``.
+
+Classical momentum (CM) accumulates a velocity v and moves the parameters theta by it (Eq. 1-2):
+
+    v_{t+1} = mu_t v_t - eps grad f(theta_t)
+    theta_{t+1} = theta_t + v_{t+1}
+
+Nesterov's accelerated gradient (NAG), recast as a momentum method (Eq. 3-4), takes the gradient
+at the look-ahead point theta_t + mu_t v_t, after the velocity step it is about to make anyway:
+
+    v_{t+1} = mu_t v_t - eps grad f(theta_t + mu_t v_t)
+    theta_{t+1} = theta_t + v_{t+1}
+
+so a velocity that points the wrong way is corrected one step earlier, which keeps high momentum
+stable. An optimiser only sees the gradient at the parameters, so :class:`NesterovMomentum` keeps
+theta_t and v_t in its state and leaves the *look-ahead point* theta_t + mu_t v_t in the
+parameters, where the next gradient must be taken; :meth:`NesterovMomentum.iterate` gives theta_t.
+
+The momentum coefficient is raised slowly (Section 3):
+
+    mu_t = min(1 - 2^(-1 - log2(floor(t / 250) + 1)), mu_max)
+
+(0.5 for the first 250 updates, then 0.75, 0.875, ...), with mu_max from {0.999, 0.995, 0.99,
+0.9, 0}; for the last 1000 updates mu drops to 0.9, which lowers the final error. The learning
+rate eps is fixed, chosen from {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}.
+
+The paper's deep-network experiment trains, without pretraining, the deep autoencoders of Hinton
+and Salakhutdinov (2006) (the module :mod:`implementations.autoencoder`): logistic hidden units,
+a linear code layer and a mirror-image decoder, from the sparse initialisation (SI) of Martens
+(2010): each unit has 15 incoming connections to randomly chosen units of the layer below, with
+weights from a unit Gaussian, and zero biases. Registered here:
+
+    CURVES  784-400-200-100-50-25-6 encoder, mirrored decoder   (B, 784) -> (B, 6) -> (B, 784)
+    MNIST   784-1000-500-250-30 encoder, mirrored decoder       (B, 784) -> (B, 30) -> (B, 784)
+
+both with logistic outputs and the cross-entropy reconstruction error.
+
+Deviations from the paper:
+
+* The FACES autoencoder (625-2000-1000-500-30, linear outputs, squared error) is not registered;
+  :class:`~implementations.autoencoder.DeepAutoencoder` has logistic outputs only.
+* The registered networks are the experiment models; the optimisers have no parameters.
+* The smoke case trains a 256-32-16-8-4 autoencoder with NAG on one synthetic batch of 16x16
+  binary images, not CURVES or MNIST, with the schedule's 250-update period shortened to 2 so
+  that mu rises within its ten steps, and eps = 0.001.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+
+from implementations.autoencoder import AutoencoderConfig, DeepAutoencoder
+from implementations.registry import register_model
+from implementations.smoke import Losses, SmokeCase
+
+
+@dataclass(frozen=True)
+class MomentumConfig:
+    mu_max: float = 0.99  # one of {0.999, 0.995, 0.99, 0.9, 0}, Section 3
+    period: int = 250  # the schedule's mu rises every 250 updates (the floor(t / 250) term)
+    final_mu: float = 0.9  # mu for the last updates, Section 3
+    final_steps: int = 1000  # ... the last 1000 of them
+    lr: float = 0.005  # one of {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}, Section 3
+    sparse_connections: int = 15  # SI: incoming connections per unit (Martens, 2010)
+    curves: tuple[int, ...] = (784, 400, 200, 100, 50, 25, 6)  # CURVES encoder, Hinton & Salakhutdinov
+    mnist: tuple[int, ...] = (784, 1000, 500, 250, 30)  # MNIST encoder, Hinton & Salakhutdinov
+
+
+MOMENTUM = MomentumConfig()
+
+
+def momentum_schedule(
+    t: int, mu_max: float = MOMENTUM.mu_max, period: int = MOMENTUM.period, total_steps: int | None = None,
+    final_mu: float = MOMENTUM.final_mu, final_steps: int = MOMENTUM.final_steps,
+) -> float:
+    """mu_t = min(1 - 2^(-1 - log2(floor(t / 250) + 1)), mu_max); final_mu for the last updates."""
+    if total_steps is not None and t >= total_steps - final_steps:
+        return final_mu
+    return min(1 - 2 ** (-1 - math.log2(t // period + 1)), mu_max)
+
+
+Momentum = float | Callable[[int], float]  # a constant mu, or mu_t as a function of the update count t
+
+
+class _MomentumMethod(torch.optim.Optimizer):
+    lookahead = False  # NAG takes the gradient at theta + mu v
+
+    def __init__(self, params: Iterable[Any], lr: float = MOMENTUM.lr, momentum: Momentum = momentum_schedule):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @staticmethod
+    def mu(group: dict[str, Any], t: int) -> float:
+        m = group["momentum"]
+        return m(t) if callable(m) else m
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Tensor | None:
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["t"] = 0
+                    state["velocity"] = torch.zeros_like(p)  # v_0 = 0
+                    state["theta"] = p.detach().clone()  # theta_0; the look-ahead point equals it while v = 0
+                t, v, theta = state["t"], state["velocity"], state["theta"]
+                v.mul_(self.mu(group, t)).add_(p.grad, alpha=-group["lr"])  # v_{t+1} = mu_t v_t - eps grad
+                theta.add_(v)  # theta_{t+1} = theta_t + v_{t+1}
+                state["t"] = t + 1
+                if self.lookahead:
+                    p.copy_(theta + self.mu(group, t + 1) * v)  # the next gradient is taken here
+                else:
+                    p.copy_(theta)
+        return loss
+
+    @torch.no_grad()
+    def iterate(self, p: Tensor) -> Tensor:
+        """theta_t itself (for NAG the parameters hold the look-ahead point theta_t + mu_t v_t)."""
+        state = self.state[p]
+        return state["theta"].clone() if state else p.detach().clone()
+
+
+class ClassicalMomentum(_MomentumMethod):
+    """CM, Eq. 1-2: the gradient at theta_t."""
+
+    lookahead = False
+
+
+class NesterovMomentum(_MomentumMethod):
+    """NAG, Eq. 3-4: the gradient at theta_t + mu_t v_t."""
+
+    lookahead = True
+
+
+@torch.no_grad()
+def sparse_init_(
+    model: nn.Module, generator: torch.Generator | None = None, k: int = MOMENTUM.sparse_connections,
+) -> nn.Module:
+    """SI: each unit keeps k random incoming weights from N(0, 1), all others and the biases zero."""
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            n_out, n_in = layer.weight.shape
+            weight = torch.zeros(n_out, n_in)
+            for unit in range(n_out):
+                inputs = torch.randperm(n_in, generator=generator)[: min(k, n_in)]
+                weight[unit, inputs] = torch.randn(len(inputs), generator=generator)
+            layer.weight.copy_(weight)
+            layer.bias.zero_()
+    return model
+
+
+def momentum_autoencoder_smoke(generator: torch.Generator) -> SmokeCase:
+    sizes = (256, 32, 16, 8, 4)
+    model = sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=sizes)), generator)
+    blobs = torch.rand(16, 1, 4, 4, generator=generator)  # synthetic binary "digits", (B, 256)
+    images = nn.functional.interpolate(blobs, size=(16, 16), mode="bilinear", align_corners=False)
+    x = (images > 0.5).float().flatten(1)
+    schedule = lambda t: momentum_schedule(t, MOMENTUM.mu_max, period=2)  # noqa: E731 (mu rises within the steps)
+    opt = NesterovMomentum(model.parameters(), lr=0.001, momentum=schedule)
+
+    def step(b: dict[str, Tensor]) -> Losses:
+        opt.zero_grad(set_to_none=True)
+        loss = model.cross_entropy(b["x"])  # at the look-ahead point, where NAG takes its gradient
+        loss.backward()
+        opt.step()
+        return {"cross_entropy": loss.detach()}
+
+    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {"reconstruction": model(b["x"]), "code": model.encode(b["x"])}
+
+    return SmokeCase(
+        networks={"autoencoder": model}, batch={"x": x}, step=step, outputs=outputs,
+        output_shapes={"reconstruction": (16, sizes[0]), "code": (16, sizes[-1])}, monitor="cross_entropy", steps=10,
+    )
+
+
+@register_model(entry="momentum", smoke=momentum_autoencoder_smoke, input_shape=(784,))
+def momentum_autoencoder_curves() -> DeepAutoencoder:
+    return sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=MOMENTUM.curves)))
+
+
+@register_model(entry="momentum", smoke=momentum_autoencoder_smoke, input_shape=(784,))
+def momentum_autoencoder_mnist() -> DeepAutoencoder:
+    return sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=MOMENTUM.mnist)))
