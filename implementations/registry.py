@@ -42,6 +42,7 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+_LOADED = False  # every implementation module imported (importing one module alone fills the registry only in part)
 
 
 class UnknownModelError(KeyError):
@@ -78,17 +79,19 @@ def register_model(
 
 def load_all() -> dict[str, ModelSpec]:
     """Import every implementation module (this imports torch) and return the registry."""
+    global _LOADED
     import implementations
 
     for info in pkgutil.iter_modules(implementations.__path__):
         if info.name not in {"registry", "smoke"} and not info.name.startswith("_"):
             importlib.import_module(f"implementations.{info.name}")
+    _LOADED = True
     return _REGISTRY
 
 
 def get_model(name: str) -> ModelSpec:
     """The spec registered as ``name``; raises :class:`UnknownModelError` with close matches."""
-    if not _REGISTRY:
+    if name not in _REGISTRY and not _LOADED:
         load_all()
     try:
         return _REGISTRY[name]
@@ -102,7 +105,7 @@ def _natural_key(name: str) -> list[Any]:
 
 def list_models(pattern: str | list[str] = "*", *, entry: str | None = None) -> list[str]:
     """Registered names matching shell-style wildcards, in natural order (resnet18 before resnet101)."""
-    if not _REGISTRY:
+    if not _LOADED:
         load_all()
     patterns = [pattern] if isinstance(pattern, str) else list(pattern)
     names = [

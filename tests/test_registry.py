@@ -40,6 +40,22 @@ def test_wildcards_and_natural_order():
     assert list_models("no-such-*") == []
 
 
+def test_importing_one_module_first_does_not_hide_the_others(tmp_path):
+    """A test or script that imports one implementation module before asking the registry still sees every model."""
+    import subprocess
+    import sys
+
+    code = (
+        "import implementations.lenet\n"
+        "from implementations.registry import get_model, list_models\n"
+        "assert get_model('resnet50').entry == 'resnet'\n"
+        "assert 'vgg16' in list_models('vgg*')\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr
+
+
 def test_source_scan_agrees_with_runtime_registry():
     runtime = {name: spec.entry for name, spec in load_all().items() if spec.module.startswith("implementations.")}
     scanned = {name: reg.entry for name, reg in scan().items()}
