@@ -32,8 +32,7 @@ Training (``mnist.yaml``): minibatches of 100, SGD with learning rate 0.1 divide
 after every update (down to 1e-6), momentum 0.5 raised linearly to 0.7 over 250 epochs; weights
 uniform in [-0.05, 0.05] (generator) and [-0.005, 0.005] (discriminator), biases 0 except the
 generator's sigmoid output, whose bias starts at the logit of each pixel's mean over the data.
-The loss of the discriminator is the cross-entropy of its two classes (``mnist.yaml`` averages the
-two halves; the sum here is the negative of V(D, G), as in Eq. 1).
+The loss of the discriminator is the cross-entropy of its two classes.
 
 Deviations from the paper:
 
@@ -41,6 +40,9 @@ Deviations from the paper:
   in the paper; they come from the authors' ``mnist.yaml`` (see above).
 * The discriminator returns a logit; the sigmoid and the log are fused in
   ``binary_cross_entropy_with_logits`` (the same loss, numerically safer).
+* The discriminator's loss sums its two cross-entropies (the negative of V(D, G), Eq. 1);
+  ``mnist.yaml`` averages them, so at the same learning rate its discriminator steps are half as
+  large.
 * The authors' code updates both players with one simultaneous gradient step; here the players
   alternate as in Algorithm 1 (k = 1), with the non-saturating generator loss of Section 3 as in the
   code.

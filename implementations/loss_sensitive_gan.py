@@ -47,8 +47,11 @@ Deviations from the paper:
   hyper-parameters to the released code; architecture, tau = 0.0002, gamma = 0, Adam (1e-4, 0.5)
   and the batch of 64 are taken from the author's ``lsgan.lua``.
 * Lipschitz regularity by weight decay on theta: the code's default weight decay is 0 (its comment
-  suggests 5e-5); 5e-5 is used here, added to the gradient as in the code. The gradient-penalty
-  variant of the later version is not built.
+  suggests 5e-5); 5e-5 is used here, added to the gradient as in the code, but on theta only (the
+  code adds the same decay to the generator's gradient; the paper's condition concerns L_theta).
+  The gradient-penalty variant of the later version is not built.
+* The generator step draws its own noise batch; the author's code backpropagates through the
+  samples of the loss-function step (one noise batch per iteration).
 * Not trained on CelebA/LSUN: the smoke case trains a 16x16 version (widths 16/8 in the generator,
   8/16 in the loss function) on one synthetic batch, with gamma = 0.1 so that the monitored loss
   includes the E L(x) term of the paper's objective, a learning rate of 1e-3 so that a few steps show
@@ -64,6 +67,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.dcgan import init_weights  # DCGAN's N(0, 0.02) weights, N(1, 0.02) BN scales
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -127,16 +131,6 @@ class LossFunction(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C, H, W) -> (B,)
         return self.net(x).flatten()
-
-
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolution weights from N(0, std), batch-norm scales from N(1, std) and shifts at 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
 
 
 class LossSensitiveGAN(nn.Module):

@@ -77,7 +77,7 @@ from implementations.smoke import Losses, SmokeCase, random_images, random_label
 
 @dataclass(frozen=True)
 class SAGANConfig:
-    z_dim: int = 128  # authors' code (train_imagenet.py): z in R^128, N(0, I)
+    z_dim: int = 128  # authors' code (its z_dim flag; train_imagenet.py draws z ~ N(0, I))
     num_classes: int = 1000  # ImageNet (Section 5)
     image_size: int = 128  # Section 5: ImageNet 128x128
     channels: int = 3

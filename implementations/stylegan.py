@@ -69,6 +69,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -273,15 +274,6 @@ class DiscriminatorBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = F.leaky_relu(self.conv0(x), self.slope)
         return F.avg_pool2d(F.leaky_relu(self.conv1(x), self.slope), 2)
-
-
-def minibatch_stddev(x: Tensor, group: int) -> Tensor:
-    """ProGAN: the mean std of the features over groups of samples, appended as one map: C -> C + 1."""
-    b, c, h, w = x.shape
-    g = min(group, b)
-    y = (x.reshape(g, -1, c, h, w).var(0, unbiased=False) + 1e-8).sqrt().mean([1, 2, 3])  # (B/G,)
-    y = y.reshape(1, -1, 1, 1, 1).expand(g, -1, 1, h, w).reshape(b, 1, h, w)
-    return torch.cat([x, y], 1)
 
 
 class Discriminator(nn.Module):

@@ -69,6 +69,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -329,16 +330,6 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor, f: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H/2, W/2)
         return (self.skip(x, f) + self.conv1(self.conv0(x, f), f)) * math.sqrt(0.5)
-
-
-def minibatch_stddev(x: Tensor, group: int) -> Tensor:
-    """Appends the mean std of each feature over a group of samples as one extra map: C -> C + 1."""
-    b, c, h, w = x.shape
-    g = min(group, b)
-    y = x.reshape(g, -1, c, h, w)  # (G, B/G, C, H, W)
-    y = (y.var(0, unbiased=False) + 1e-8).sqrt().mean([1, 2, 3])  # (B/G,)
-    y = y.reshape(1, -1, 1, 1, 1).expand(g, -1, 1, h, w).reshape(b, 1, h, w)
-    return torch.cat([x, y], 1)
 
 
 class Discriminator(nn.Module):

@@ -67,6 +67,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
+from implementations.dcgan import init_weights  # DCGAN's N(0, 0.02) weights, N(1, 0.02) BN scales
 from implementations.registry import register_model
 from implementations.smoke import SmokeCase, random_images
 
@@ -130,16 +131,6 @@ class Critic(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 3, 64, 64) -> (B,)
         return self.convs(x).flatten()
-
-
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolutions from N(0, std); batch-norm scales from N(1, std), shifts 0 (authors' code)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
 
 
 class WGAN(nn.Module):
