@@ -41,8 +41,8 @@ Deviations from the paper:
   conjugate-gradient optimiser; both are line-search quasi-second-order batch methods).
 * The decoder returns logits; its logistic output and the cross-entropy are fused in
   ``binary_cross_entropy_with_logits`` (the same error, numerically safer).
-* The smoke case pretrains a 256-64-32-16-4 stack for a few full-batch CD-1 epochs on one
-  synthetic batch of 16x16 binary images (Gibbs samples drawn from the case's generator when it is
+* The smoke case pretrains a 256-64-32-16-4 stack for 10 CD-1 epochs (mini-batches of 16) on one
+  synthetic batch of 32 16x16 binary images (Gibbs samples drawn from the case's generator when it is
   built), unrolls it, and fine-tunes; not trained on MNIST.
 """
 

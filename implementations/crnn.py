@@ -35,7 +35,8 @@ released code, ``model/crnn_demo/config.lua``):
     log-softmax per frame, CTC                               (T, B, 37)
 
 The "join" is the authors' BiRnnJoin: each direction's output is projected by a linear layer and
-the two projections summed, which is one linear map of the concatenated outputs (implemented so).
+the two projections summed, which is one linear map of the concatenated outputs (implemented so;
+the code's two summed bias vectors become one, 256 + 37 parameters fewer than the released model).
 The 37 classes are the 10 digits and 26 case-insensitive letters of the lexicon-free setting
 (``nClasses = 36`` in the released code) plus the CTC blank. Training (Section 3.2): ADADELTA with
 rho = 0.9, on synthetic word images scaled to 100x32.

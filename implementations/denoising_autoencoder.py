@@ -59,17 +59,17 @@ class SdAConfig:
     hidden: tuple[int, ...] = (1000, 1000, 1000)  # SdA-3; size not reported (see Deviations)
     num_classes: int = 10  # MNIST and its variations
     corruption: float = 0.25  # nu, chosen per problem on the validation set (Table 1); 25% here
-    pretrain_lr: float = 0.1  # SGD step of pretraining (chosen on validation in the paper)
-    pretrain_steps: int = 20  # SGD updates per layer
-    finetune_lr: float = 0.1  # SGD step of supervised fine-tuning
+    pretrain_lr: float = 0.1  # SGD step of pretraining: chosen on validation in the paper, not reported; assumed
+    pretrain_steps: int = 20  # SGD updates per layer: not reported; assumed
+    finetune_lr: float = 0.1  # SGD step of supervised fine-tuning: not reported; assumed
 
 
 def masking_noise(x: Tensor, fraction: float, generator: torch.Generator) -> Tensor:
     """q_D: set round(fraction * d) components of each row, chosen at random, to 0 (Section 2.3)."""
     b, d = x.shape
     n_destroyed = round(fraction * d)
-    order = torch.rand(b, d, generator=generator).argsort(dim=1)  # a random permutation per row
-    keep = torch.ones(b, d)
+    order = torch.rand(b, d, generator=generator).argsort(dim=1).to(x.device)  # a random permutation per row
+    keep = torch.ones_like(x)
     keep.scatter_(1, order[:, :n_destroyed], 0.0)
     return x * keep
 

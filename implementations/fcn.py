@@ -51,7 +51,7 @@ Deviations from the paper:
   the image size; staged training (32s -> 16s -> 8s), the bias learning-rate doubling and weight
   decay are left out of the smoke case.
 * Not trained on PASCAL VOC; the smoke cases train narrow versions (widths 8 to 32, fc 64,
-  5 classes, no dropout) on one synthetic 32x32 image.
+  5 classes) on one synthetic 32x32 image.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ PASCAL_8S = FCNConfig(skips=("pool4", "pool3"))
 
 def _smoke(cfg: FCNConfig):
     def smoke(generator: torch.Generator) -> SmokeCase:
-        small = FCNConfig(skips=cfg.skips, widths=(8, 16, 32, 32, 32), fc_width=64, num_classes=5, dropout=0.0, lr=0.05)
+        small = FCNConfig(skips=cfg.skips, widths=(8, 16, 32, 32, 32), fc_width=64, num_classes=5, lr=0.05)
         model = FCN(small)
         batch_size, size = 1, 32
         images, labels = synthetic_scene(generator, batch_size, size, small.num_classes, small.ignore_label)

@@ -14,7 +14,7 @@ layer j, of shape (C_j, H_j, W_j):
     total variation               l_TV(y_hat), a smoothness regulariser on the output
 
 and the network is trained to minimise lambda_c l_feat + lambda_s l_style + lambda_TV l_TV over
-its training images. Style transfer uses the feature loss at relu3_3 against the content image and the style
+its training images. Style transfer uses the feature loss at relu2_2 against the content image and the style
 loss at relu1_2, relu2_2, relu3_3 and relu4_3 against one fixed style image; super-resolution uses
 only the feature loss at relu2_2 against the high-resolution image (Sections 4.1, 4.2).
 
@@ -51,8 +51,12 @@ inputs made by Gaussian blur (sigma = 1) and bicubic downsampling, 200k iteratio
 Details the paper leaves open are taken from the first author's Torch code
 (github.com/jcjohnson/fast-neural-style): the fractionally strided convolutions are 3x3 transposed
 convolutions with padding 1 and output padding 1; lambda_c = 1, lambda_s = 5 (``doc/training.md``)
-and lambda_TV = 1e-6 (the default of ``train.lua``); the total variation is the sum of squared
-differences between neighbouring pixels (the gradient that ``TotalVariation.lua`` implements).
+and lambda_TV = 1e-6 (the default of ``train.lua``). Those weights were set for the Torch code's
+normalisations, which are therefore used with them: the feature loss is the mean squared difference
+(``ContentLoss.lua``, as the paper's formula), the style loss the mean squared difference of the
+Gram entries (``StyleLoss.lua``: the paper's squared Frobenius norm divided by C_j^2), and the total
+variation half the sum of squared differences between neighbouring pixels over the batch (the
+gradient that ``TotalVariation.lua`` implements).
 
 Deviations from the paper:
 
@@ -65,7 +69,10 @@ Deviations from the paper:
 * The scaled tanh is read as 255 * (tanh(h) + 1) / 2; the Torch code multiplies tanh by a constant
   on mean-subtracted images instead. Inputs to the loss network have the VGG mean subtracted.
 * The paper does not fix lambda_c and lambda_s (lambda_TV is cross-validated per style in
-  [1e-6, 1e-4]) nor the formula of the total variation: the Torch code's are used (above).
+  [1e-6, 1e-4]) nor the formula of the total variation: the Torch code's are used (above), with
+  its normalisations; so the style loss is the mean over the C_j x C_j Gram entries, the paper's
+  squared Frobenius norm divided by C_j^2, without which lambda_s = 5 would weigh the style
+  C_j^2 (4,096 to 262,144) times more than in the authors' runs.
 * The histogram matching applied to super-resolution outputs after the network is left out.
 * Not trained on MS-COCO: the smoke cases train narrow versions (widths 8-32, VGG widths 8-64) on
   one synthetic batch of 48x48 images (super-resolution: 64x64 targets from 16x16 inputs), with a
@@ -101,7 +108,7 @@ class PerceptualConfig:
     outer_kernel: int = 9  # first and last convolutions are 9x9, all others 3x3 (Section 3.1)
     pixel_max: float = 255.0  # scaled tanh: output pixels in [0, 255] (Section 3.1)
     vgg_widths: tuple[int, ...] = (64, 128, 256, 512)  # VGG-16 stages 1-4, up to relu4_3
-    content_layers: tuple[str, ...] = ("relu3_3",)  # style: relu3_3 (Section 4.1); SR: relu2_2 (Section 4.2)
+    content_layers: tuple[str, ...] = ("relu2_2",)  # relu2_2 for style transfer (Section 4.1) and SR (Section 4.2)
     style_layers: tuple[str, ...] = ()  # style: relu1_2, relu2_2, relu3_3, relu4_3 (Section 4.1)
     content_weight: float = 1.0  # lambda_c (Torch code's example command)
     style_weight: float = 5.0  # lambda_s (Torch code's example command)
@@ -237,15 +244,21 @@ def gram_matrix(phi: Tensor) -> Tensor:  # (B, C, H, W) -> (B, C, C)
 
 
 def style_reconstruction_loss(phi_out: Tensor, gram_target: Tensor) -> Tensor:
-    """||G_j(y_hat) - G_j(y_s)||_F^2, averaged over the batch; ``gram_target`` is (1 or B, C, C)."""
-    return (gram_matrix(phi_out) - gram_target).pow(2).sum(dim=(1, 2)).mean()
+    """||G_j(y_hat) - G_j(y_s)||_F^2 / C_j^2 (the Torch code's mean over Gram entries), averaged over the batch.
+
+    ``gram_target`` is (1 or B, C, C).
+    """
+    return (gram_matrix(phi_out) - gram_target).pow(2).mean()
 
 
 def total_variation(y: Tensor) -> Tensor:
-    """Sum of squared differences between horizontal and vertical neighbours, averaged over the batch."""
+    """Half the sum of squared differences between horizontal and vertical neighbours, over the batch.
+
+    Its gradient is the one ``TotalVariation.lua`` of the authors' Torch code applies.
+    """
     dx = y[:, :, :, 1:] - y[:, :, :, :-1]
     dy = y[:, :, 1:, :] - y[:, :, :-1, :]
-    return (dx.pow(2).sum() + dy.pow(2).sum()) / y.shape[0]
+    return 0.5 * (dx.pow(2).sum() + dy.pow(2).sum())
 
 
 class PerceptualLossModel(nn.Module):
@@ -288,7 +301,7 @@ class PerceptualLossModel(nn.Module):
 
 STYLE_TRANSFER = PerceptualConfig(
     task="style", widths=(32, 64, 128), residual_blocks=5, upsample_widths=(64, 32), pad_residual=False,
-    reflection_padding=40, content_layers=("relu3_3",), style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+    reflection_padding=40, content_layers=("relu2_2",), style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
 )
 SUPER_RESOLUTION_X4 = PerceptualConfig(
     task="super_resolution", widths=(64,), residual_blocks=4, upsample_widths=(64, 64), pad_residual=True,

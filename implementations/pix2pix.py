@@ -45,8 +45,9 @@ learning rate 0.0002, beta1 = 0.5, beta2 = 0.999; weights from N(0, 0.02) (Appen
 sizes 1 to 10 (Appendix 6.3). BatchNorm uses the batch statistics at test time as well.
 
 Details the paper leaves open come from the authors' code (github.com/junyanz/pytorch-CycleGAN-and-pix2pix,
-``models/networks.py``): a convolution followed by BatchNorm has no bias (only the first encoder
-convolution, the generator's output convolution and the discriminator's first and last have one);
+``models/networks.py``): no convolution of the encoder has a bias, not even the first (which no
+BatchNorm follows), nor does any convolution followed by BatchNorm; only the generator's output
+convolution and the discriminator's first and last convolutions have one;
 BatchNorm scales start at N(1, 0.02). Dropout sits on the first three decoder layers, as 6.1.1 says
 (that code puts it on the second to fourth), and the skips carry the encoder layers' activations, as
 the paper says (that code concatenates them before the LeakyReLU and applies a ReLU to the result).
@@ -69,6 +70,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -97,9 +99,9 @@ class Pix2PixConfig:
 class EncoderLayer(nn.Module):
     """Ck of the encoder: 4x4 convolution, stride 2, BatchNorm, LeakyReLU(0.2); (B, C, H, W) -> (B, k, H/2, W/2)."""
 
-    def __init__(self, cfg: Pix2PixConfig, c_in: int, c_out: int, *, batch_norm: bool, bias: bool):
+    def __init__(self, cfg: Pix2PixConfig, c_in: int, c_out: int, *, batch_norm: bool):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, cfg.kernel_size, stride=2, padding=1, bias=bias)
+        self.conv = nn.Conv2d(c_in, c_out, cfg.kernel_size, stride=2, padding=1, bias=False)  # no bias (authors' code)
         self.norm = nn.BatchNorm2d(c_out) if batch_norm else nn.Identity()
         self.act = nn.LeakyReLU(cfg.leaky_slope)
 
@@ -135,8 +137,8 @@ class UNetGenerator(nn.Module):
         self.encoder = nn.ModuleList()
         c_in = cfg.in_channels
         for i, c_out in enumerate(widths):
-            # no BatchNorm on the first layer (6.1.1) nor on the 1x1 bottleneck (authors' code); only the first has a bias
-            self.encoder.append(EncoderLayer(cfg, c_in, c_out, batch_norm=0 < i < n - 1, bias=i == 0))
+            # no BatchNorm on the first layer (6.1.1) nor on the 1x1 bottleneck (authors' code)
+            self.encoder.append(EncoderLayer(cfg, c_in, c_out, batch_norm=0 < i < n - 1))
             c_in = c_out
         self.decoder = nn.ModuleList()
         for j in range(n - 1):
@@ -164,10 +166,10 @@ class UNetGenerator(nn.Module):
 class PatchGAN(nn.Module):
     """D(x, y): one logit per overlapping 70x70 patch of the pair, stacked along channels (6.1.2)."""
 
-    def __init__(self, cfg: Pix2PixConfig, in_channels: int | None = None):
+    def __init__(self, cfg: Pix2PixConfig):
         super().__init__()
         widths = cfg.discriminator_widths
-        c_in = cfg.in_channels + cfg.out_channels if in_channels is None else in_channels
+        c_in = cfg.in_channels + cfg.out_channels  # the pair (x, y), stacked
         k, layers = cfg.kernel_size, []
         for i, c_out in enumerate(widths):
             stride = 1 if i == len(widths) - 1 else 2  # the last Ck keeps the side (authors' code: 70x70 field)
@@ -212,14 +214,7 @@ def build_discriminator(cfg: Pix2PixConfig) -> PatchGAN:
 
 def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """-L_cGAN for D, averaged over patches and divided by 2 (Section 3.3)."""
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-    return 0.5 * (real + fake)
-
-
-def generator_adversarial_loss(fake_logits: Tensor) -> Tensor:
-    """The non-saturating form: G maximises log D(x, G(x))."""
-    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    return 0.5 * minimax_discriminator_loss(real_logits, fake_logits)
 
 
 # --- the smoke case ------------------------------------------------------------------------------
@@ -258,7 +253,7 @@ def pix2pix_smoke(generator: torch.Generator) -> SmokeCase:
         opt_d.step()
         # one step on G: fool D and stay close to y in L1
         opt_g.zero_grad(set_to_none=True)
-        g_gan = generator_adversarial_loss(d(torch.cat([x, fake], 1)))
+        g_gan = non_saturating_generator_loss(d(torch.cat([x, fake], 1)))  # G maximises log D(x, G(x))
         g_l1 = F.l1_loss(fake, y)
         g_loss = g_gan + cfg.l1_weight * g_l1
         g_loss.backward()

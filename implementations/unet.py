@@ -41,7 +41,7 @@ built here: it is inference plumbing around the model).
 Deviations from the paper:
 
 * The dropout rate is not given in the paper; 0.5 is assumed, on the bottom (1024-channel)
-  feature map, "at the end of the contracting path". The smoke case sets it to 0.
+  feature map, "at the end of the contracting path".
 * The up-convolution is a 2x2 transposed convolution of stride 2 (an upsampling fused with the
   paper's 2x2 convolution), with no ReLU after it, as drawn in Figure 1.
 * The form of the class-balancing weight w_c is not given; inverse class frequency over the tile,
@@ -217,7 +217,7 @@ def synthetic_cells(generator: torch.Generator, size: int, count: int, radius: t
 
 
 ISBI = UNetConfig()
-SMOKE = UNetConfig(widths=(8, 16, 32), dropout=0.0, tile=60)  # two poolings: 60x60 tile -> 20x20 map
+SMOKE = UNetConfig(widths=(8, 16, 32), tile=60)  # two poolings: 60x60 tile -> 20x20 map
 
 
 def unet_smoke(generator: torch.Generator) -> SmokeCase:
