@@ -64,8 +64,8 @@ Deviations from the paper:
 * NN1's weights start from He initialisation with zero biases (the paper gives no scheme); with
   PyTorch's default the twelve-convolution stack maps every input to nearly the same embedding.
   Its smoke case uses AdaGrad at 0.003 rather than 0.05, which collapses the narrow network.
-* Not trained on faces; the smoke case trains a narrow two-stage version of NN2 on 32x32
-  synthetic "identities" (4 identities x 4 images).
+* Not trained on faces; the smoke cases train a narrow two-stage version of NN2 and NN1 at 1/8
+  width (every NN1 layer kind kept) on 32x32 synthetic "identities" (4 identities x 4 images).
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ Deviations from the paper:
   downloaded here, so the classifier is the architecture only.
 * The Inception-v3 definition is this project's (``implementations.inception_v3``, TF-slim widths),
   not the exact 2015-12-05 graph.
+* The 10 splits, with the mean and the standard deviation of the score over them, come from the
+  authors' code (``inception_score/model.py``); the paper gives only the formula and the 50,000
+  samples.
 * Not computed on 50,000 generated CIFAR-10 samples: the smoke case trains a tiny generator to
   maximise the score (minimise -log IS, the mean KL) of 32 samples in 2 splits of 16 under a small
   frozen random Inception-v3 classifier (widths divided by 128, 75x75 inputs, 10 classes, its

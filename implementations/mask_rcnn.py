@@ -77,7 +77,7 @@ Deviations from the paper:
   (Detectron's end-to-end training), where the paper's ablations train the RPN separately.
 * Not trained on COCO: the smoke case trains a narrow version (one bottleneck per stage at widths
   4 to 32, FPN width 16, fc 32, anchors of 8 to 48 pixels, 64 anchors and 16 RoIs per image,
-  K = 3) on two synthetic 64x64 images with three boxes and elliptical masks each, with the
+  K = 3, canonical RoI size 16 instead of 224 in FPN's level rule) on two synthetic 64x64 images with three boxes and elliptical masks each, with the
   detector's RoIs sampled once from the proposals of the RPN as built, without the schedule.
 """
 

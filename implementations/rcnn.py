@@ -63,6 +63,7 @@ from torch import Tensor, nn
 
 from implementations.alexnet import AlexNet, AlexNetConfig, feature_size
 from implementations.fast_rcnn import box_iou, decode_boxes, encode_boxes, jittered_proposals, synthetic_ground_truth
+from implementations.faster_rcnn import nms
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -200,17 +201,6 @@ def ridge_objective(bbox: nn.Linear, deltas: Tensor, targets: Tensor, classes: T
 # --- test time ----------------------------------------------------------------------------------
 
 
-def nms(boxes: Tensor, scores: Tensor, iou: float) -> Tensor:
-    """Greedy NMS: indices of kept boxes, best first; a box overlapping a kept one by more than ``iou`` goes."""
-    order = scores.argsort(descending=True)
-    keep: list[int] = []
-    while order.numel() > 0:
-        i = int(order[0])
-        keep.append(i)
-        order = order[1:][box_iou(boxes[i : i + 1], boxes[order[1:]])[0] <= iou]
-    return torch.tensor(keep, dtype=torch.long)
-
-
 @torch.no_grad()
 def detect(model: RCNN, image: Tensor, proposals: Tensor) -> list[tuple[Tensor, Tensor]]:
     """Score every proposal with every SVM, regress its box, NMS per class: [(boxes (k, 4), scores (k,))] per class."""
@@ -220,7 +210,7 @@ def detect(model: RCNN, image: Tensor, proposals: Tensor) -> list[tuple[Tensor, 
     out = []
     for c in range(cfg.num_classes):
         boxes = decode_boxes(proposals, deltas[:, 4 * c : 4 * c + 4])
-        keep = nms(boxes, scores[:, c], cfg.nms_iou)
+        keep = nms(boxes, scores[:, c], cfg.nms_iou, max_keep=boxes.shape[0])  # greedy NMS, every survivor kept
         out.append((boxes[keep], scores[keep, c]))
     return out
 
@@ -274,9 +264,11 @@ def rcnn_smoke(generator: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int =
         loss = F.cross_entropy(model.fine_tune_logits(b["regions"]), b["labels"])
         loss.backward()
         opt_cnn.step()
-        # stages 2 and 3 on the (fixed) features of the fine-tuned CNN
+        # stages 2 and 3 on the (fixed) features of the fine-tuned CNN, extracted in test mode (no dropout)
+        model.eval()
         with torch.no_grad():
             pool5, fc7 = model.features(b["regions"])
+        model.train()
         opt_svm.zero_grad(set_to_none=True)
         svm_loss = svm_objective(cfg, model.svm, model.svm(fc7), b["svm_labels"], cfg.svm_c)
         svm_loss.backward()

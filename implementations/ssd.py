@@ -96,6 +96,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.fast_rcnn import box_iou
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 
@@ -309,16 +310,6 @@ def corners(boxes: Tensor) -> Tensor:
     return torch.cat([boxes[..., :2] - boxes[..., 2:] / 2, boxes[..., :2] + boxes[..., 2:] / 2], -1)
 
 
-def jaccard(a: Tensor, b: Tensor) -> Tensor:
-    """Pairwise IoU of corner boxes: (G, 4), (P, 4) -> (G, P)."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(-1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
-
-
 def match(gt: Tensor, labels: Tensor, priors: Tensor, threshold: float) -> tuple[Tensor, Tensor]:
     """One image's targets: gt (G, 4) (cx, cy, w, h), labels (G,) in 1..c-1, priors (P, 4).
 
@@ -328,7 +319,7 @@ def match(gt: Tensor, labels: Tensor, priors: Tensor, threshold: float) -> tuple
     """
     if gt.shape[0] == 0:  # an image without objects: every default box is background
         return priors.new_zeros(priors.shape[0], dtype=torch.long), priors.clone()
-    overlap = jaccard(corners(gt), corners(priors))  # (G, P)
+    overlap = box_iou(corners(gt), corners(priors))  # (G, P) jaccard overlaps
     best_gt_overlap, best_gt = overlap.max(0)  # (P,), (P,)
     best_prior = overlap.argmax(1)  # (G,)
     best_gt_overlap[best_prior] = 2.0  # the best default box of each ground truth is always matched

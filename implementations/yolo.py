@@ -53,6 +53,8 @@ rate raised from 1e-3 to 1e-2 over the first epochs, 1e-2 for 75 epochs, 1e-3 fo
 
 Deviations from the paper:
 
+* Fast YOLO's layer sizes come from the authors' Darknet ``cfg/yolo-tiny.cfg`` (above), not from
+  the paper, which only says "9 convolutional layers ... fewer filters".
 * The paper describes padding nowhere; convolutions are zero-padded to keep the side ("same",
   Darknet's ``pad=1``), which Figure 3's sizes require.
 * Only the detection network is built: the ImageNet pre-training head (average pooling and a
