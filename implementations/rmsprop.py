@@ -25,6 +25,7 @@ Deviations from the lecture:
 * ``momentum`` (default 0, the lecture's rule) is PyTorch's form, a velocity of the divided
   gradients; the lecture mentions combining RMSProp with momentum only as a further development.
 * The registered 784-100-10 network is our choice: the lecture has no experiment model.
+* The learning rate (1e-3) is ours: the lecture gives none.
 * The smoke case trains a 256-16-10 version on one synthetic batch of 16x16 images, not MNIST.
 """
 

@@ -197,6 +197,7 @@ def test_momentum_schedule_by_hand():
     )
     assert momentum_schedule(10**6, mu_max=0.99) == 0.99
     assert momentum_schedule(9_500, mu_max=0.999, total_steps=10_000) == 0.9  # the last 1000 updates
+    assert momentum_schedule(9_500, mu_max=0.0, total_steps=10_000) == 0.0  # ... unless mu is 0
 
 
 @pytest.mark.parametrize("lookahead", [False, True])
