@@ -48,13 +48,13 @@ def _scan(stamp: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, Registere
     for filename, _, _ in stamp:
         path = Path(filename)
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=filename)
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            continue  # a broken module is verify's business: it fails there with its traceback
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "register_model" not in text:
+            continue
         module = f"implementations.{path.stem}"
-        for node in tree.body:
-            if not isinstance(node, ast.FunctionDef):
-                continue
+        for node, offset in _decorated_functions(text, filename):
             for deco in node.decorator_list:
                 if not (isinstance(deco, ast.Call) and _callee(deco.func) == "register_model"):
                     continue
@@ -62,8 +62,46 @@ def _scan(stamp: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, Registere
                 entry = _constant(kwargs.get("entry"))
                 name = _constant(kwargs.get("name")) or node.name
                 if entry:
-                    found.setdefault(name, RegisteredModel(name, entry, module, path, node.lineno))
+                    found.setdefault(name, RegisteredModel(name, entry, module, path, node.lineno + offset))
     return tuple(sorted(found.items()))
+
+
+def _decorated_functions(text: str, filename: str) -> list[tuple[ast.FunctionDef, int]]:
+    """Top-level decorated functions as (node, line offset), parsing only the decorator and ``def`` lines.
+
+    Parsing whole modules costs most of a cold ``validate``; the builders are short top-level
+    functions, so each decorator block plus its ``def`` line is parsed alone. A block that does not
+    parse that way (a signature over several lines, say) makes the whole file parse instead.
+    """
+    lines = text.splitlines()
+    out: list[tuple[ast.FunctionDef, int]] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("@"):
+            i += 1
+            continue
+        start = i
+        while i < len(lines) and not lines[i].startswith(("def ", "class ", "async def ")):
+            i += 1
+        if i == len(lines):
+            break
+        block = lines[start : i + 1]
+        if lines[i].startswith("def ") and any("register_model" in line for line in block):
+            try:
+                tree = ast.parse("\n".join(block) + "\n    pass\n", filename=filename)
+            except SyntaxError:
+                return _whole_file(text, filename)
+            out.append((tree.body[0], start))  # type: ignore[arg-type]
+        i += 1
+    return out
+
+
+def _whole_file(text: str, filename: str) -> list[tuple[ast.FunctionDef, int]]:
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError:
+        return []  # a broken module is verify's business: it fails there with its traceback
+    return [(node, 0) for node in tree.body if isinstance(node, ast.FunctionDef) and node.decorator_list]
 
 
 def _callee(func: ast.expr) -> str:

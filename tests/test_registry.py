@@ -76,6 +76,39 @@ def _run_cli_commands(commands: list[list[str]], cache: Path) -> str:
     return done.stdout.rsplit("MODULES ", 1)[1].split()
 
 
+def test_source_scan_reads_every_decorator_layout(tmp_path):
+    """Multi-line decorators, a ``name=`` override, other decorators and a multi-line signature all count."""
+    (tmp_path / "family.py").write_text(
+        "from implementations.registry import register_model\n"
+        "\n"
+        "@register_model(\n"
+        "    entry='alpha',\n"
+        "    smoke=None,\n"
+        "    input_shape=(3, 8, 8)\n"
+        ")\n"
+        "def alpha_small():\n"
+        "    return None\n"
+        "\n"
+        "@staticmethod\n"
+        "@register_model(entry='alpha', smoke=None, name='alpha-large')\n"
+        "def _builder():\n"
+        "    return None\n"
+        "\n"
+        "@register_model(entry='beta', smoke=None)\n"
+        "def beta(\n"
+        "):\n"
+        "    return None\n"
+        "\n"
+        "def not_registered():\n"
+        "    return None\n",
+        encoding="utf-8",
+    )
+    found = scan(tmp_path)
+    assert {n: (m.entry, m.line) for n, m in found.items()} == {
+        "alpha_small": ("alpha", 8), "alpha-large": ("alpha", 13), "beta": ("beta", 17),
+    }
+
+
 def test_validation_queries_graphs_and_plans_never_import_torch(tmp_path):
     modules = _run_cli_commands(
         [
