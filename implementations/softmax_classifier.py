@@ -1,6 +1,8 @@
 """Softmax classifier (multinomial logistic regression), as in Bishop's "Pattern Recognition and Machine Learning" (2006).
 
-Reference: Section 4.3.4, Multiclass logistic regression — catalogue entry ``softmax-classifier``.
+Reference: Section 4.3.4, Multiclass logistic regression —
+https://www.microsoft.com/en-us/research/publication/pattern-recognition-machine-learning/ —
+catalogue entry ``softmax-classifier``.
 
 A linear map gives one score per class, a_k = w_k . x + b_k, and the softmax turns the scores into
 class probabilities (Eq. 4.104):

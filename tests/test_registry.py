@@ -128,3 +128,23 @@ def test_lineage_on_a_warm_cache_loads_neither_networkx_nor_the_schema(tmp_path)
     _run_cli_commands([["lineage", "resnet"]], tmp_path / "cache")  # warms the cache
     modules = _run_cli_commands([["lineage", "resnet", "--ancestors", "--json"], ["path", "lenet", "resnet", "--json"]], tmp_path / "cache")
     assert "networkx" not in modules and "alphatree.schema" not in modules and "alphatree.catalog" not in modules
+
+
+def _implementation_modules() -> dict[Path, set[str]]:
+    modules: dict[Path, set[str]] = {}
+    for model in scan().values():
+        modules.setdefault(model.path, set()).add(model.entry)
+    return modules
+
+
+@pytest.mark.parametrize("path", sorted(_implementation_modules()), ids=lambda p: p.stem)
+def test_module_docstring_names_paper_entry_and_deviations(path: Path):
+    """STYLE.md: the docstring links the paper, names its catalogue entry and lists every deviation."""
+    import ast
+    import re
+
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    for entry in _implementation_modules()[path]:
+        assert f"``{entry}``" in doc, f"{path.name}: the docstring does not name catalogue entry ``{entry}``"
+    assert re.search(r"https?://", doc), f"{path.name}: the docstring has no link to the paper"
+    assert re.search(r"deviation", doc, re.I), f"{path.name}: the docstring does not list its deviations from the paper"
