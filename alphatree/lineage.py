@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from alphatree.problems import AlphaTreeError, UnknownIdError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
 
 
 @dataclass(frozen=True)

@@ -132,11 +132,35 @@ def adversarial_case(
             losses["penalty"] = d_pen.detach()
         return losses
 
+    return gan_case(generator, discriminator, batch, step, generator_inputs=("z_generator",), steps=steps, notes=notes)
+
+
+def gan_case(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    batch: dict[str, Tensor],
+    step: "Callable[[dict[str, Tensor]], Losses]",
+    *,
+    generator_inputs: tuple[str, ...] = ("z_g",),
+    discriminator_inputs: tuple[str, ...] = ("real",),
+    steps: int = 8,
+    notes: list[str] | None = None,
+) -> SmokeCase:
+    """The SmokeCase of a GAN whose ``step`` is written by its module (ProGAN's growth, StyleGAN's R1...).
+
+    ``batch`` holds the fixed ``"real"`` images ``(B, C, H, W)``; the checked outputs, in eval mode,
+    are samples ``G(*batch[generator_inputs])`` (the shape of the real batch) and the scores
+    ``D(*batch[discriminator_inputs])`` of the real images ``(B,)``; a conditional GAN names its label
+    keys there too. The monitored loss is the discriminator's, ``"d_loss"``.
+    """
+    real = batch["real"]
+
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
         generator.eval()
         discriminator.eval()
         try:
-            return {"samples": generator(b["z_generator"]), "scores": discriminator(b["real"])}
+            samples = generator(*(b[k] for k in generator_inputs))
+            return {"samples": samples, "scores": discriminator(*(b[k] for k in discriminator_inputs))}
         finally:
             generator.train()
             discriminator.train()
@@ -146,7 +170,7 @@ def adversarial_case(
         batch=batch,
         step=step,
         outputs=outputs,
-        output_shapes={"samples": tuple(real.shape), "scores": (batch_size,)},
+        output_shapes={"samples": tuple(real.shape), "scores": (real.shape[0],)},
         monitor="d_loss",
         steps=steps,
         notes=list(notes or []),

@@ -86,6 +86,7 @@ from torch import Tensor, nn
 
 from implementations.progan import SMOKE_SCHEDULE, Discriminator, Generator, ProGANConfig, pixel_norm, real_images_at
 from implementations.registry import register_model
+from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 from implementations.wgan_gp import gradient_penalty
 
@@ -245,24 +246,7 @@ def hessian_penalty_smoke(random: torch.Generator) -> SmokeCase:
         return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "g_adversarial": g_adv.detach(),
                 "hessian_penalty": hp.detach(), "g_loss": g_loss.detach()}
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        G.eval()
-        D.eval()
-        try:
-            return {"samples": G(bt["z_g"]), "scores": D(bt["real"])}
-        finally:
-            G.train()
-            D.train()
-
-    return SmokeCase(
-        networks={"generator": G, "discriminator": D},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (b, pcfg.channels, side, side), "scores": (b,)},
-        monitor="d_loss",
-        steps=steps,
-    )
+    return gan_case(G, D, batch, step, steps=steps)
 
 
 @register_model(entry="hessian-penalty", smoke=hessian_penalty_smoke, input_shape=(12,))

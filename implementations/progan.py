@@ -72,6 +72,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
+from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 from implementations.wgan_gp import gradient_penalty
 
@@ -331,24 +332,7 @@ def progan_smoke(random: torch.Generator) -> SmokeCase:
         return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "penalty": gp.detach(),
                 "drift": drift.detach(), "g_loss": g_loss.detach()}
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        G.eval()
-        D.eval()
-        try:
-            return {"samples": G(bt["z_g"]), "scores": D(bt["real"])}
-        finally:
-            G.train()
-            D.train()
-
-    return SmokeCase(
-        networks={"generator": G, "discriminator": D},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (b, cfg.channels, side, side), "scores": (b,)},
-        monitor="d_loss",
-        steps=steps,
-    )
+    return gan_case(G, D, batch, step, steps=steps)
 
 
 @register_model(entry="progan", smoke=progan_smoke, input_shape=(512,))

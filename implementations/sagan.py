@@ -71,6 +71,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from implementations.adversarial import gan_case
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images, random_labels
 
@@ -388,26 +389,9 @@ def class_conditional_case(
             losses["g_penalty"] = g_pen.detach()
         return losses
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        generator.eval()
-        discriminator.eval()
-        try:
-            return {
-                "samples": generator(bt["z_generator"], bt["y_generator"]),
-                "scores": discriminator(bt["real"], bt["labels"]),
-            }
-        finally:
-            generator.train()
-            discriminator.train()
-
-    return SmokeCase(
-        networks={"generator": generator, "discriminator": discriminator},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": tuple(real.shape), "scores": (b,)},
-        monitor="d_loss",
-        steps=steps,
+    return gan_case(
+        generator, discriminator, batch, step,
+        generator_inputs=("z_generator", "y_generator"), discriminator_inputs=("real", "labels"), steps=steps,
     )
 
 

@@ -71,6 +71,7 @@ from torch import Tensor, nn
 
 from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
+from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 
 
@@ -358,24 +359,7 @@ def stylegan_smoke(random: torch.Generator) -> SmokeCase:
         opt_g.step()
         return {"d_loss": d_loss.detach(), "r1": r1.detach(), "g_loss": g_loss.detach()}
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        G.eval()
-        D.eval()
-        try:
-            return {"samples": G(bt["z_g"]), "scores": D(bt["real"])}
-        finally:
-            G.train()
-            D.train()
-
-    return SmokeCase(
-        networks={"generator": G, "discriminator": D},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (b, cfg.channels, side, side), "scores": (b,)},
-        monitor="d_loss",
-        steps=len(SMOKE_LODS),
-    )
+    return gan_case(G, D, batch, step, steps=len(SMOKE_LODS))
 
 
 @register_model(entry="stylegan", smoke=stylegan_smoke, input_shape=(512,))

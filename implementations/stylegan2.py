@@ -71,6 +71,7 @@ from torch import Tensor, nn
 
 from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
+from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 
 
@@ -442,24 +443,7 @@ def stylegan2_smoke(random: torch.Generator) -> SmokeCase:
         opt_g.step()
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), **losses}
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        G.eval()
-        D.eval()
-        try:
-            return {"samples": G(bt["z_g"]), "scores": D(bt["real"])}
-        finally:
-            G.train()
-            D.train()
-
-    return SmokeCase(
-        networks={"generator": G, "discriminator": D},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (b, cfg.channels, side, side), "scores": (b,)},
-        monitor="d_loss",
-        steps=8,
-    )
+    return gan_case(G, D, batch, step, steps=8)
 
 
 @register_model(entry="stylegan2", smoke=stylegan2_smoke, input_shape=(512,))

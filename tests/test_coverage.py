@@ -4,7 +4,6 @@ connects modern work back to its roots where history says so."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
