@@ -1,7 +1,7 @@
 """The markdown of every generated page, built from the catalogue, its lineage and the verify report.
 
 :func:`generate` returns a :class:`SiteContent`: pages by source path (``papers/resnet/index.md``...),
-the figures they show (a placeholder ``<div class="at-figure" data-figure="KEY">`` in the markdown,
+the figures they show (a figure slot ``<div class="at-figure" data-figure="KEY">`` in the markdown,
 filled with the inline SVG after rendering), and the generated block of the home page. Pure: no I/O
 beyond reading implementation sources, no mkdocs; the plugin does the rest.
 
@@ -81,7 +81,7 @@ class SiteContent:
     boards: dict[str, list[tuple[Any, Any]]] = field(default_factory=dict)  # board id -> [(entry, result)]
 
 
-def placeholder(key: str) -> str:
+def figure_slot(key: str) -> str:
     return f'<div class="at-figure" data-figure="{attr(key)}"></div>'
 
 
@@ -147,7 +147,7 @@ class Generator:
         drawing = selection(self.index, self.cat, ids, focus=focus)
         folder = uri.rsplit("/", 1)[0] + "/" if "/" in uri else ""
         self.out.figures[key] = Figure(uri, dot=to_dot(drawing, link=self.link_pattern(uri)), file=folder + "lineage.svg")
-        return placeholder(key) + "\n\n[Open the drawing on its own](lineage.svg){ .at-figure-link }"
+        return figure_slot(key) + "\n\n[Open the drawing on its own](lineage.svg){ .at-figure-link }"
 
     def _boards(self) -> dict[str, list[tuple[Any, Any]]]:
         """(task, data set, metric) -> results, for those with two or more; split by unit if units differ."""
@@ -584,7 +584,7 @@ class Generator:
         points = [Point(e.year, r.value, e.name, self.href(uri, paper_uri(e.id))) for e, r in rows]
         key = f"board-{bid}"
         self.out.figures[key] = Figure(uri, svg=sota_chart(points, lower_is_better=lower, metric=metric.name, unit=units[0] if len(units) == 1 else "", title=name))
-        L += [placeholder(key), "", "## Ranking", "", "| # | Paper | Year | Value | Split | Model | Source |", "|---|---|---|---|---|---|---|"]
+        L += [figure_slot(key), "", "## Ranking", "", "| # | Paper | Year | Value | Split | Model | Source |", "|---|---|---|---|---|---|---|"]
         for i, (e, r) in enumerate(self._ranked(rows), 1):
             L.append(f"| {i} | {self.entry_link(uri, e.id)} | {e.year} | {number(r.value)} {esc(r.unit)} | {esc(r.split)} | {esc(r.model)} | {esc(r.source)} |")
         self.out.pages[uri] = "\n".join(L) + "\n"
