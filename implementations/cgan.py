@@ -52,7 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
+from implementations.adversarial import gan_case, minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.gan import Maxout  # the maxout units of the original GAN's discriminator
 from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images, random_labels
@@ -164,24 +164,7 @@ def conditional_case(gan: CGAN, random: torch.Generator, *, steps: int = 16) -> 
         opt_g.step()
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        g.eval()
-        d.eval()
-        try:
-            return {"samples": g(bt["z_generator"], bt["y"]), "scores": d(bt["real"], bt["y"])}
-        finally:
-            g.train()
-            d.train()
-
-    return SmokeCase(
-        networks={"generator": g, "discriminator": d},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": tuple(real.shape), "scores": (b,)},
-        monitor="d_loss",
-        steps=steps,
-    )
+    return gan_case(g, d, batch, step, generator_inputs=("z_generator", "y"), discriminator_inputs=("real", "y"), steps=steps)
 
 
 MNIST = CGANConfig()
