@@ -84,11 +84,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.progan import SMOKE_SCHEDULE, Discriminator, Generator, ProGANConfig, pixel_norm, real_images_at
-from implementations.registry import register_model
 from implementations.adversarial import gan_case
+from implementations.progan import SMOKE_SCHEDULE, Discriminator, Generator, ProGANConfig, critic_step, pixel_norm
+from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
-from implementations.wgan_gp import gradient_penalty
 
 
 @dataclass(frozen=True)
@@ -224,27 +223,15 @@ def hessian_penalty_smoke(random: torch.Generator) -> SmokeCase:
         k = min(state["step"], steps - 1)
         state["step"] += 1
         depth, alpha = SMOKE_SCHEDULE[k]
-        critic = lambda x: D(x, depth, alpha)  # noqa: E731
-        real = real_images_at(bt["real"], depth, alpha, pcfg.depth)
-        # critic, ProGAN unchanged: E[D(G(z))] - E[D(x)] + lambda * GP + epsilon_drift * E[D(x)^2]
-        opt_d.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            fake = G(bt["z_d"], depth, alpha)
-        real_scores = critic(real)
-        wasserstein = critic(fake).mean() - real_scores.mean()
-        gp = gradient_penalty(critic, real, fake, bt["eps"])
-        d_loss = wasserstein + pcfg.gp_weight * gp + pcfg.drift_weight * real_scores.square().mean()
-        d_loss.backward()
-        opt_d.step()
+        critic_losses = critic_step(G, D, opt_d, bt, depth, alpha, pcfg)  # ProGAN's critic, unchanged
         # generator: -E[D(G(z))] + lambda_HP * Hessian Penalty of the grown-in layers
         opt_g.zero_grad(set_to_none=True)
-        g_adv = -critic(G(bt["z_g"], depth, alpha)).mean()
+        g_adv = -D(G(bt["z_g"], depth, alpha), depth, alpha).mean()
         hp = model.penalty(bt["z_g"], bt["v"], depth, alpha)
         g_loss = g_adv + cfg.weight * hp
         g_loss.backward()
         opt_g.step()
-        return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "g_adversarial": g_adv.detach(),
-                "hessian_penalty": hp.detach(), "g_loss": g_loss.detach()}
+        return {**critic_losses, "g_adversarial": g_adv.detach(), "hessian_penalty": hp.detach(), "g_loss": g_loss.detach()}
 
     return gan_case(G, D, batch, step, steps=steps)
 

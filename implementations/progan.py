@@ -287,6 +287,27 @@ CELEBA_HQ_1024 = ProGANConfig()
 # lr 10x the paper's: equalised weights are N(0, 1), so at 0.001 Adam moves them ~0.1% per step
 SMOKE = ProGANConfig(resolution=16, latent_dim=16, fmap_base=64, fmap_max=16, batch_size=8, lr=0.01)
 # (depth, alpha) per step: the end of the 8x8 fade-in, one growth stage fading 16x16 in, then stable
+def critic_step(
+    G: nn.Module, D: nn.Module, opt_d: torch.optim.Optimizer, bt: dict[str, Tensor], depth: int, alpha: float,
+    cfg: ProGANConfig,
+) -> Losses:
+    """One critic update at the current growth stage (Appendix A.1):
+    E[D(G(z))] - E[D(x)] + lambda * GP + epsilon_drift * E[D(x)^2], the real images faded like the fakes."""
+    critic = lambda x: D(x, depth, alpha)  # noqa: E731
+    real = real_images_at(bt["real"], depth, alpha, cfg.depth)
+    opt_d.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        fake = G(bt["z_d"], depth, alpha)
+    real_scores = critic(real)
+    wasserstein = critic(fake).mean() - real_scores.mean()
+    gp = gradient_penalty(critic, real, fake, bt["eps"])
+    drift = real_scores.square().mean()
+    d_loss = wasserstein + cfg.gp_weight * gp + cfg.drift_weight * drift
+    d_loss.backward()
+    opt_d.step()
+    return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "penalty": gp.detach(), "drift": drift.detach()}
+
+
 SMOKE_SCHEDULE = ((1, 0.5), (1, 1.0), (2, 0.0), (2, 0.25), (2, 0.5), (2, 0.75)) + ((2, 1.0),) * 6
 
 
@@ -311,26 +332,13 @@ def progan_smoke(random: torch.Generator) -> SmokeCase:
         k = min(state["step"], steps - 1)
         state["step"] += 1
         depth, alpha = SMOKE_SCHEDULE[k]
-        critic = lambda x: D(x, depth, alpha)  # noqa: E731
-        real = real_images_at(bt["real"], depth, alpha, cfg.depth)
-        # critic: E[D(G(z))] - E[D(x)] + lambda * GP + epsilon_drift * E[D(x)^2]
-        opt_d.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            fake = G(bt["z_d"], depth, alpha)
-        real_scores = critic(real)
-        wasserstein = critic(fake).mean() - real_scores.mean()
-        gp = gradient_penalty(critic, real, fake, bt["eps"])
-        drift = real_scores.square().mean()
-        d_loss = wasserstein + cfg.gp_weight * gp + cfg.drift_weight * drift
-        d_loss.backward()
-        opt_d.step()
+        critic_losses = critic_step(G, D, opt_d, bt, depth, alpha, cfg)
         # generator: -E[D(G(z))]
         opt_g.zero_grad(set_to_none=True)
-        g_loss = -critic(G(bt["z_g"], depth, alpha)).mean()
+        g_loss = -D(G(bt["z_g"], depth, alpha), depth, alpha).mean()
         g_loss.backward()
         opt_g.step()
-        return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "penalty": gp.detach(),
-                "drift": drift.detach(), "g_loss": g_loss.detach()}
+        return {**critic_losses, "g_loss": g_loss.detach()}
 
     return gan_case(G, D, batch, step, steps=steps)
 
