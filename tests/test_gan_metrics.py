@@ -169,3 +169,13 @@ def test_realism_score_is_high_inside_the_real_manifold_and_low_far_away():
     inside, outside = kept[:10] + 1e-3, features(10, 8, seed=29, shift=100.0)
     assert (realism_score(inside, real) > 1).all()
     assert (realism_score(outside, real) < 0.1).all()
+
+
+def test_hessian_penalty_docstring_examples_hold():
+    """The Hessian Penalty estimator: ~0 for a diagonal Hessian, ~2 * sum of squared off-diagonals otherwise."""
+    import doctest
+
+    import implementations.hessian_penalty as module
+
+    failures, attempted = doctest.testmod(module, verbose=False)
+    assert attempted >= 4 and failures == 0
