@@ -20,7 +20,11 @@ def cite_key(entry: Any) -> str:
     """``lastnameYEARword``: first author's last name, year, first long word of the title."""
     last = entry.authors[0].split()[-1]
     last = unicodedata.normalize("NFKD", last).encode("ascii", "ignore").decode().lower()
-    words = [w for w in re.findall(r"[A-Za-z]+", entry.title) if len(w) > 3 and w.lower() not in {"with", "from", "using", "towards", "that"}]
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z]+", entry.title)
+        if len(w) > 3 and w.lower() not in {"with", "from", "using", "towards", "that"}
+    ]
     first = words[0].lower() if words else "paper"
     return f"{re.sub('[^a-z]', '', last)}{entry.year}{first}"
 
@@ -34,7 +38,11 @@ def bibtex(entry: Any) -> str:
     ]
     if entry.arxiv and (not venue or venue.lower().startswith("arxiv")):
         kind = "article"
-        fields += [("journal", f"arXiv preprint arXiv:{entry.arxiv}"), ("eprint", entry.arxiv), ("archivePrefix", "arXiv")]
+        fields += [
+            ("journal", f"arXiv preprint arXiv:{entry.arxiv}"),
+            ("eprint", entry.arxiv),
+            ("archivePrefix", "arXiv"),
+        ]
     elif _CONFERENCES.search(venue):
         kind = "inproceedings"
         fields.append(("booktitle", _escape(venue)))

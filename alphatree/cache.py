@@ -11,8 +11,9 @@ import hashlib
 import os
 import pickle
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from alphatree import __version__
 
@@ -93,7 +94,9 @@ def content_key(root: Path, files: Iterable[Path], implementation_files: Iterabl
 T = TypeVar("T")
 
 
-def derived_view(kind: str, root: "Path | str | None", build: "Callable[[Any], T]", expected: type, use_cache: bool = True) -> T:
+def derived_view(
+    kind: str, root: Path | str | None, build: Callable[[Any], T], expected: type, use_cache: bool = True
+) -> T:
     """A light view of a catalogue (lineage index, planning table): cached under the catalogue's content key.
 
     On a hit nothing but this module and the view's own module is imported; on a miss the catalogue

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -55,7 +54,12 @@ class EntryTable(Mapping[str, Entry]):
         return len(self._order)
 
     def __reduce__(self):
-        packed = {k: self._packed[k] if k in self._packed else pickle.dumps(self._objects[k], protocol=pickle.HIGHEST_PROTOCOL) for k in self._order}
+        packed = {
+            k: self._packed[k]
+            if k in self._packed
+            else pickle.dumps(self._objects[k], protocol=pickle.HIGHEST_PROTOCOL)
+            for k in self._order
+        }
         return (EntryTable, (None, packed))
 
 
@@ -113,7 +117,9 @@ def load_catalog(root: Path | str | None = None, *, use_cache: bool = True) -> C
     """Load, validate and index the catalogue at ``root``. Raises :class:`CatalogError`."""
     root = Path(root) if root is not None else default_catalog_dir()
     if not root.is_dir():
-        raise CatalogError([Problem(str(root), 0, 0, "", "catalogue directory not found; pass --catalog DIR or set ALPHATREE_CATALOG")])
+        raise CatalogError(
+            [Problem(str(root), 0, 0, "", "catalogue directory not found; pass --catalog DIR or set ALPHATREE_CATALOG")]
+        )
     files = cache.catalog_files(root)
     key = cache.content_key(root, files, _implementation_files()) if use_cache else None
     if key:
@@ -129,6 +135,7 @@ def load_catalog(root: Path | str | None = None, *, use_cache: bool = True) -> C
 
 _implementation_files = cache.implementation_files
 
+
 def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -> Catalog:
     problems: list[Problem] = []
     vocab_docs: list[SourceDocument] = []
@@ -136,7 +143,9 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
     cwd = os.getcwd()
     root_abs = os.path.abspath(root)
     shown_root = root_abs if os.path.relpath(root_abs, cwd).startswith("..") else os.path.relpath(root_abs, cwd)
-    shown_names = [str(p.relative_to(root)) if shown_root == "." else os.path.join(shown_root, p.relative_to(root)) for p in files]
+    shown_names = [
+        str(p.relative_to(root)) if shown_root == "." else os.path.join(shown_root, p.relative_to(root)) for p in files
+    ]
     for path, doc in zip(files, _read_all(files, shown_names)):
         rel = path.relative_to(root)
         problems.extend(doc.problems)
@@ -154,21 +163,40 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
             continue
         if entry.id in entries:
             first = entry_docs_by_id[entry.id].path
-            problems.append(Problem(doc.path, *doc.where(("id",)), "id", f"duplicate id {entry.id!r}, also used by {first}; ids must be unique"))
+            problems.append(
+                Problem(
+                    doc.path,
+                    *doc.where(("id",)),
+                    "id",
+                    f"duplicate id {entry.id!r}, also used by {first}; ids must be unique",
+                )
+            )
             continue
         stem = Path(doc.path).stem
         if stem != entry.id:
-            problems.append(Problem(doc.path, *doc.where(("id",)), "id", f"id {entry.id!r} does not match the file name; rename the file to {entry.id}.yaml"))
+            problems.append(
+                Problem(
+                    doc.path,
+                    *doc.where(("id",)),
+                    "id",
+                    f"id {entry.id!r} does not match the file name; rename the file to {entry.id}.yaml",
+                )
+            )
         entries[entry.id] = entry
         entry_docs_by_id[entry.id] = doc
 
     if not entries and not problems:
-        problems.append(Problem(str(root), 0, 0, "", "the catalogue has no entries; add catalog/<area>/<id>.yaml files"))
+        problems.append(
+            Problem(str(root), 0, 0, "", "the catalogue has no entries; add catalog/<area>/<id>.yaml files")
+        )
 
     catalog = Catalog(
         root=root,
         entries=EntryTable(entries),
-        files={eid: os.path.relpath(os.path.abspath(doc.path) if not os.path.isabs(doc.path) else doc.path, root_abs) for eid, doc in entry_docs_by_id.items()},
+        files={
+            eid: os.path.relpath(os.path.abspath(doc.path) if not os.path.isabs(doc.path) else doc.path, root_abs)
+            for eid, doc in entry_docs_by_id.items()
+        },
         areas={a.id: a for a in vocabulary.areas},
         tasks={t.id: t for t in vocabulary.tasks},
         datasets={d.id: d for d in vocabulary.datasets},
@@ -215,13 +243,17 @@ def _read_all(files: list[Path], shown: list[str]) -> list[SourceDocument]:
         return list(pool.map(read_yaml, files, shown, chunksize=chunk))
 
 
-def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem], where: dict[tuple[str, str], tuple[SourceDocument, int]]) -> Vocabulary:
+def _merge_vocabulary(
+    docs: list[SourceDocument], problems: list[Problem], where: dict[tuple[str, str], tuple[SourceDocument, int]]
+) -> Vocabulary:
     """Merge the vocabulary files; ``where`` receives (list, id) -> (document, index) for later messages."""
     merged: dict[str, list[Any]] = {name: [] for name in Vocabulary.model_fields}
     seen: dict[tuple[str, str], str] = {}
     for doc in docs:
         if not isinstance(doc.data, dict):
-            problems.append(Problem(doc.path, *doc.where(()), "", f"a vocabulary file is a mapping with lists {sorted(merged)}"))
+            problems.append(
+                Problem(doc.path, *doc.where(()), "", f"a vocabulary file is a mapping with lists {sorted(merged)}")
+            )
             continue
         try:
             part = Vocabulary.model_validate(doc.data)
@@ -232,7 +264,14 @@ def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem], where
             for i, item in enumerate(getattr(part, list_name)):
                 key = (list_name, item.id)
                 if key in seen:
-                    problems.append(Problem(doc.path, *doc.where((list_name, i, "id")), f"{list_name}[{i}].id", f"duplicate {list_name[:-1]} id {item.id!r}, first defined in {seen[key]}"))
+                    problems.append(
+                        Problem(
+                            doc.path,
+                            *doc.where((list_name, i, "id")),
+                            f"{list_name}[{i}].id",
+                            f"duplicate {list_name[:-1]} id {item.id!r}, first defined in {seen[key]}",
+                        )
+                    )
                     continue
                 seen[key] = doc.path
                 where[key] = (doc, i)
@@ -243,7 +282,9 @@ def _merge_vocabulary(docs: list[SourceDocument], problems: list[Problem], where
 def _parse_entry(doc: SourceDocument, problems: list[Problem]) -> Entry | None:
     if not isinstance(doc.data, dict):
         what = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
-        problems.append(Problem(doc.path, *doc.where(()), "", f"an entry file must be a mapping of fields, but it is {what}"))
+        problems.append(
+            Problem(doc.path, *doc.where(()), "", f"an entry file must be a mapping of fields, but it is {what}")
+        )
         return None
     try:
         return Entry.model_validate(doc.data)
@@ -287,8 +328,18 @@ def _message(err: dict[str, Any]) -> str:
     if kind == "enum":
         return f"{msg} (got {err.get('input')!r})"
     if msg.startswith("Value error, "):
-        return msg[len("Value error, "):]
-    if kind in {"int_type", "int_parsing", "float_type", "float_parsing", "string_type", "list_type", "bool_type", "dict_type", "model_type"}:
+        return msg[len("Value error, ") :]
+    if kind in {
+        "int_type",
+        "int_parsing",
+        "float_type",
+        "float_parsing",
+        "string_type",
+        "list_type",
+        "bool_type",
+        "dict_type",
+        "model_type",
+    }:
         return f"{msg} (got {type(err.get('input')).__name__} {err.get('input')!r})"
     return msg
 
@@ -319,7 +370,10 @@ def _fields_at(model: type, loc: tuple[Any, ...]) -> list[str]:
 
 
 def _check_cross_entry(
-    cat: Catalog, docs: dict[str, SourceDocument], problems: list[Problem], vocab_where: dict[tuple[str, str], tuple[SourceDocument, int]]
+    cat: Catalog,
+    docs: dict[str, SourceDocument],
+    problems: list[Problem],
+    vocab_where: dict[tuple[str, str], tuple[SourceDocument, int]],
 ) -> None:
     def report(eid: str, loc: tuple[Any, ...], message: str) -> None:
         doc = docs[eid]
@@ -338,9 +392,15 @@ def _check_cross_entry(
         for i, concept in enumerate(entry.introduces):
             if concept.id in cat.concepts:
                 other = cat.concept_origin.get(concept.id, "catalog/vocabulary")
-                report(eid, ("introduces", i, "id"), f"concept {concept.id!r} is already defined by {other}; use it in 'uses' instead")
+                report(
+                    eid,
+                    ("introduces", i, "id"),
+                    f"concept {concept.id!r} is already defined by {other}; use it in 'uses' instead",
+                )
                 continue
-            cat.concepts[concept.id] = Concept(id=concept.id, name=concept.name, summary=concept.summary, aliases=concept.aliases)
+            cat.concepts[concept.id] = Concept(
+                id=concept.id, name=concept.name, summary=concept.summary, aliases=concept.aliases
+            )
             cat.concept_origin[concept.id] = eid
 
     for eid, entry in cat.entries.items():
@@ -364,15 +424,26 @@ def _check_cross_entry(
             elif edge.from_ == eid:
                 report(eid, ("lineage", i, "from"), "an entry cannot be its own parent")
             elif parent.year > entry.year:
-                report(eid, ("lineage", i, "from"), f"parent {edge.from_!r} ({parent.year}) is later than this entry ({entry.year}); a parent cannot come after its child")
+                report(
+                    eid,
+                    ("lineage", i, "from"),
+                    f"parent {edge.from_!r} ({parent.year}) is later than this entry ({entry.year}); a parent cannot come after its child",
+                )
         for i, pre in enumerate(entry.learning.prerequisites):
             if pre not in cat.entries:
-                report(eid, ("learning", "prerequisites", i), unknown("entry", pre, [k for k in cat.entries if k != eid]))
+                report(
+                    eid, ("learning", "prerequisites", i), unknown("entry", pre, [k for k in cat.entries if k != eid])
+                )
             elif pre == eid:
                 report(eid, ("learning", "prerequisites", i), "an entry cannot be its own prerequisite")
         for i, concept in enumerate(entry.uses):
             if concept not in cat.concepts:
-                report(eid, ("uses", i), unknown("concept", concept, cat.concepts) + "; define it in catalog/vocabulary/concepts.yaml or in the 'introduces' of the entry that introduced it")
+                report(
+                    eid,
+                    ("uses", i),
+                    unknown("concept", concept, cat.concepts)
+                    + "; define it in catalog/vocabulary/concepts.yaml or in the 'introduces' of the entry that introduced it",
+                )
         for i, ds in enumerate(entry.datasets):
             if ds not in cat.datasets:
                 report(eid, ("datasets", i), unknown("data set", ds, cat.datasets))
@@ -386,14 +457,28 @@ def _check_cross_entry(
                 report(eid, ("results", i, "metric"), unknown("metric", result.metric, cat.metrics))
                 continue
             if result.unit not in metric.units:
-                report(eid, ("results", i, "unit"), f"unit {result.unit!r} is not one of {metric.id}'s units {metric.units}")
-            elif (metric.minimum is not None and result.value < metric.minimum) or (metric.maximum is not None and result.value > metric.maximum):
+                report(
+                    eid,
+                    ("results", i, "unit"),
+                    f"unit {result.unit!r} is not one of {metric.id}'s units {metric.units}",
+                )
+            elif (metric.minimum is not None and result.value < metric.minimum) or (
+                metric.maximum is not None and result.value > metric.maximum
+            ):
                 low = "-inf" if metric.minimum is None else f"{metric.minimum:g}"
                 high = "inf" if metric.maximum is None else f"{metric.maximum:g}"
-                report(eid, ("results", i, "value"), f"{result.value:g} {result.unit} is outside the sane range [{low}, {high}] for {metric.id}")
+                report(
+                    eid,
+                    ("results", i, "value"),
+                    f"{result.value:g} {result.unit} is outside the sane range [{low}, {high}] for {metric.id}",
+                )
         for i, model in enumerate(entry.models):
             if model.name in model_owner:
-                report(eid, ("models", i, "name"), f"model name {model.name!r} is already used by entry {model_owner[model.name]!r}; model names are unique")
+                report(
+                    eid,
+                    ("models", i, "name"),
+                    f"model name {model.name!r} is already used by entry {model_owner[model.name]!r}; model names are unique",
+                )
                 continue
             model_owner[model.name] = eid
             if not model.implemented:
@@ -401,9 +486,17 @@ def _check_cross_entry(
             registered = cat.registry.get(model.name)
             if registered is None:
                 hint = did_you_mean(close_matches(model.name, cat.registry))
-                report(eid, ("models", i, "name"), f"no implementation registered as {model.name!r}{hint}; add @register_model(entry={eid!r}) in implementations/, or set implemented: false")
+                report(
+                    eid,
+                    ("models", i, "name"),
+                    f"no implementation registered as {model.name!r}{hint}; add @register_model(entry={eid!r}) in implementations/, or set implemented: false",
+                )
             elif registered.entry != eid:
-                report(eid, ("models", i, "name"), f"implementation {model.name!r} is registered for entry {registered.entry!r} ({registered.module}), not {eid!r}")
+                report(
+                    eid,
+                    ("models", i, "name"),
+                    f"implementation {model.name!r} is registered for entry {registered.entry!r} ({registered.module}), not {eid!r}",
+                )
 
     for lp in cat.paths.values():
         for i, step in enumerate(lp.steps):
@@ -417,8 +510,16 @@ def _check_cycles(cat: Catalog, docs: dict[str, SourceDocument], problems: list[
     """Lineage and prerequisites together must form a DAG (plans order steps by them)."""
     edges: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
     for eid, entry in cat.entries.items():
-        out = [(e.from_, ("lineage", i, "from")) for i, e in enumerate(entry.lineage) if e.from_ in cat.entries and e.from_ != eid]
-        out += [(p, ("learning", "prerequisites", i)) for i, p in enumerate(entry.learning.prerequisites) if p in cat.entries and p != eid]
+        out = [
+            (e.from_, ("lineage", i, "from"))
+            for i, e in enumerate(entry.lineage)
+            if e.from_ in cat.entries and e.from_ != eid
+        ]
+        out += [
+            (p, ("learning", "prerequisites", i))
+            for i, p in enumerate(entry.learning.prerequisites)
+            if p in cat.entries and p != eid
+        ]
         edges[eid] = out
     WHITE, GREY, BLACK = 0, 1, 2
     colour = dict.fromkeys(edges, WHITE)
@@ -436,13 +537,20 @@ def _check_cycles(cat: Catalog, docs: dict[str, SourceDocument], problems: list[
                 stack[-1] = (node, index + 1)
                 parent, loc = edges[node][index]
                 if colour[parent] == GREY:
-                    cycle = path[path.index(parent):] + [parent]
+                    cycle = path[path.index(parent) :] + [parent]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
                         doc = docs[node]
                         chain = " -> ".join(cycle)
-                        problems.append(Problem(doc.path, *doc.where(loc), dotted(loc), f"lineage cycle: {chain}; an entry cannot descend from itself"))
+                        problems.append(
+                            Problem(
+                                doc.path,
+                                *doc.where(loc),
+                                dotted(loc),
+                                f"lineage cycle: {chain}; an entry cannot descend from itself",
+                            )
+                        )
                 elif colour[parent] == WHITE:
                     colour[parent] = GREY
                     path.append(parent)

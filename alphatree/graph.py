@@ -44,8 +44,16 @@ class KnowledgeGraph:
         g, cat = self.graph, self.catalog
         for e in cat.entries.values():
             g.add_node(
-                node_key("paper", e.id), kind="paper", id=e.id, label=e.name, title=e.title, year=e.year,
-                area=e.area, entry_kind=e.kind.value, tags=",".join(e.tags), arxiv=e.arxiv or "",
+                node_key("paper", e.id),
+                kind="paper",
+                id=e.id,
+                label=e.name,
+                title=e.title,
+                year=e.year,
+                area=e.area,
+                entry_kind=e.kind.value,
+                tags=",".join(e.tags),
+                arxiv=e.arxiv or "",
                 implementation=e.implementation_status,
             )
         for c in cat.concepts.values():
@@ -59,7 +67,14 @@ class KnowledgeGraph:
         for e in cat.entries.values():
             me = node_key("paper", e.id)
             for edge in e.lineage:
-                g.add_edge(node_key("paper", edge.from_), me, key=f"lineage:{edge.relation.value}", kind="lineage", relation=edge.relation.value, note=edge.note)
+                g.add_edge(
+                    node_key("paper", edge.from_),
+                    me,
+                    key=f"lineage:{edge.relation.value}",
+                    kind="lineage",
+                    relation=edge.relation.value,
+                    note=edge.note,
+                )
             for pre in e.learning.prerequisites:
                 g.add_edge(node_key("paper", pre), me, key="prerequisite", kind="prerequisite")
             for c in e.introduces:
@@ -75,7 +90,9 @@ class KnowledgeGraph:
 
     def lineage_subgraph(self, papers: set[str] | None = None) -> nx.MultiDiGraph:
         """Papers and their lineage edges only (optionally restricted to ``papers``)."""
-        keep = [n for n, d in self.graph.nodes(data=True) if d["kind"] == "paper" and (papers is None or d["id"] in papers)]
+        keep = [
+            n for n, d in self.graph.nodes(data=True) if d["kind"] == "paper" and (papers is None or d["id"] in papers)
+        ]
         sub = self.graph.subgraph(keep)
         out = nx.MultiDiGraph()
         out.add_nodes_from(sub.nodes(data=True))
@@ -86,7 +103,9 @@ class KnowledgeGraph:
 
     def _resolve(self, kind: str, name: str) -> str:
         key = name.strip().lower()
-        table = {"concept": self.catalog.concepts, "dataset": self.catalog.datasets, "metric": self.catalog.metrics}[kind]
+        table = {"concept": self.catalog.concepts, "dataset": self.catalog.datasets, "metric": self.catalog.metrics}[
+            kind
+        ]
         if key in table:
             return key
         for ident, item in table.items():

@@ -11,8 +11,9 @@ Edges point forward in time: parent -> child ("ResNet influenced DenseNet").
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from alphatree.problems import AlphaTreeError, UnknownIdError
 
@@ -39,8 +40,14 @@ class PaperInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "short_name": self.short_name, "year": self.year,
-            "area": self.area, "kind": self.kind, "arxiv": self.arxiv, "tags": list(self.tags),
+            "id": self.id,
+            "title": self.title,
+            "short_name": self.short_name,
+            "year": self.year,
+            "area": self.area,
+            "kind": self.kind,
+            "arxiv": self.arxiv,
+            "tags": list(self.tags),
             "authors": list(self.authors),
         }
 
@@ -76,9 +83,20 @@ class LineageIndex:
             self.children = children
 
     @classmethod
-    def from_catalog(cls, catalog: Any) -> "LineageIndex":
+    def from_catalog(cls, catalog: Any) -> LineageIndex:
         papers = {
-            e.id: PaperInfo(e.id, e.title, e.short_name, e.year, e.area, e.kind.value, e.arxiv, tuple(e.tags), tuple(e.authors), e.summary)
+            e.id: PaperInfo(
+                e.id,
+                e.title,
+                e.short_name,
+                e.year,
+                e.area,
+                e.kind.value,
+                e.arxiv,
+                tuple(e.tags),
+                tuple(e.authors),
+                e.summary,
+            )
             for e in catalog.entries.values()
         }
         parents = {
@@ -141,7 +159,9 @@ class LineageIndex:
         found = self._shortest(a, b)
         if found is None:
             if self._shortest(b, a) is not None:
-                raise NoPathError(f"no lineage path from {a!r} to {b!r}; {b!r} is an ancestor of {a!r}: try 'alphatree path {b} {a}'")
+                raise NoPathError(
+                    f"no lineage path from {a!r} to {b!r}; {b!r} is an ancestor of {a!r}: try 'alphatree path {b} {a}'"
+                )
             raise NoPathError(f"no lineage path from {a!r} to {b!r}: {b!r} does not descend from {a!r}")
         return found
 
@@ -175,7 +195,12 @@ class LineageIndex:
         shown: set[str] = set()
 
         def build(node: str, level: int, via: Edge | None) -> dict[str, Any]:
-            item: dict[str, Any] = {"id": node, "relation": via.relation if via else None, "note": via.note if via else "", "children": []}
+            item: dict[str, Any] = {
+                "id": node,
+                "relation": via.relation if via else None,
+                "note": via.note if via else "",
+                "children": [],
+            }
             if node in shown:
                 item["repeat"] = True
                 return item
@@ -219,7 +244,7 @@ class LineageIndex:
         return self._order(out)
 
 
-def load_lineage_index(root: "Path | str | None" = None, *, use_cache: bool = True) -> LineageIndex:
+def load_lineage_index(root: Path | str | None = None, *, use_cache: bool = True) -> LineageIndex:
     """The lineage index of a catalogue: from the cache when no file changed, else by a full load.
 
     A cache hit needs neither pydantic nor networkx, which keeps ``alphatree lineage`` quick to start.

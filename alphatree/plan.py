@@ -37,9 +37,10 @@ import heapq
 import json
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from alphatree.problems import AlphaTreeError, CatalogError, Problem, UnknownIdError, close_matches, did_you_mean
 
@@ -94,7 +95,7 @@ class PlanCatalog:
     areas: dict[str, str] = field(default_factory=dict)  # area id -> name
 
     @classmethod
-    def from_catalog(cls, catalog: Any) -> "PlanCatalog":
+    def from_catalog(cls, catalog: Any) -> PlanCatalog:
         nodes: dict[str, Node] = {}
         registry = getattr(catalog, "registry", {}) or {}
         for e in catalog.entries.values():
@@ -112,24 +113,49 @@ class PlanCatalog:
             models = []
             for m in e.models:
                 reg = registry.get(m.name)
-                module = f"implementations/{reg.module.rsplit('.', 1)[-1]}.py" if (reg is not None and m.implemented) else None
+                module = (
+                    f"implementations/{reg.module.rsplit('.', 1)[-1]}.py"
+                    if (reg is not None and m.implemented)
+                    else None
+                )
                 models.append((m.name, bool(m.implemented), module))
             nodes[e.id] = Node(
-                id=e.id, title=e.title, name=e.short_name or e.title, year=int(e.year), difficulty=int(e.learning.difficulty),
-                hours=float(e.learning.hours), area=e.area, tags=tuple(e.tags), deps=tuple(deps), paper=paper, arxiv=e.arxiv,
+                id=e.id,
+                title=e.title,
+                name=e.short_name or e.title,
+                year=int(e.year),
+                difficulty=int(e.learning.difficulty),
+                hours=float(e.learning.hours),
+                area=e.area,
+                tags=tuple(e.tags),
+                deps=tuple(deps),
+                paper=paper,
+                arxiv=e.arxiv,
                 models=tuple(models),
             )
         areas = {a.id: a.name for a in getattr(catalog, "areas", {}).values()}
         return cls(nodes, aliases=dict(catalog.aliases), areas=areas)
 
     @classmethod
-    def from_browser(cls, data: dict[str, Any]) -> "PlanCatalog":
+    def from_browser(cls, data: dict[str, Any]) -> PlanCatalog:
         """The inverse of :func:`browser_catalog` (for the shared test vectors)."""
         nodes = {}
         for ident, e in data["entries"].items():
             deps = tuple(Dependency(d[0], d[1], d[2], d[3]) for d in e["deps"])
-            nodes[ident] = Node(ident, e["title"], e["name"], int(e["year"]), int(e["difficulty"]), float(e["hours"]), e["area"], (),
-                                deps, e.get("paper"), None, ())
+            nodes[ident] = Node(
+                ident,
+                e["title"],
+                e["name"],
+                int(e["year"]),
+                int(e["difficulty"]),
+                float(e["hours"]),
+                e["area"],
+                (),
+                deps,
+                e.get("paper"),
+                None,
+                (),
+            )
         return cls(nodes, aliases=dict(data.get("aliases", {})), areas=dict(data.get("areas", {})))
 
     def resolve(self, name: str) -> str:
@@ -200,13 +226,22 @@ class Plan:
         hours = sum(s.hours for s in self.steps)
         hours_done = sum(s.hours for s in self.steps if s.status != "todo")
         counted = total  # skipped steps count as dealt with
-        percent = 100.0 if counted == 0 else math.floor(1000.0 * (done + skipped) / counted + 0.5) / 10  # as JS Math.round
+        percent = (
+            100.0 if counted == 0 else math.floor(1000.0 * (done + skipped) / counted + 0.5) / 10
+        )  # as JS Math.round
         weeks = max((s.week for s in self.steps), default=0)
         current = min((s.week for s in self.steps if s.status == "todo"), default=None)
         return {
-            "steps": total, "done": done, "skipped": skipped, "todo": total - done - skipped, "percent": percent,
-            "hours": _num(hours), "hours_done": _num(hours_done), "hours_left": _num(hours - hours_done),
-            "weeks": weeks, "current_week": current,
+            "steps": total,
+            "done": done,
+            "skipped": skipped,
+            "todo": total - done - skipped,
+            "percent": percent,
+            "hours": _num(hours),
+            "hours_done": _num(hours_done),
+            "hours_left": _num(hours - hours_done),
+            "weeks": weeks,
+            "current_week": current,
         }
 
 
@@ -234,7 +269,9 @@ def order_plan(
         raise PlanError(f"hours per week must be a positive number, not {hours_per_week!r}")
     clash = [g for g in goals if g in known_set]
     if clash:
-        raise PlanError(f"{', '.join(repr(g) for g in clash)} is both a goal and known; drop it from --know or from --goal")
+        raise PlanError(
+            f"{', '.join(repr(g) for g in clash)} is both a goal and known; drop it from --know or from --goal"
+        )
     nodes = table.nodes
     goal_set = set(goals)
     # closure, breadth-first from the goals so each step's "why" names its nearest goal
@@ -284,7 +321,9 @@ def order_plan(
                 heapq.heappush(heap, key(child))
     if len(order) != len(members):  # the validator forbids cycles; guard anyway
         stuck = sorted(members - set(order))
-        raise PlanError(f"the catalogue's dependencies have a cycle through {', '.join(stuck[:5])}; run 'alphatree validate'")
+        raise PlanError(
+            f"the catalogue's dependencies have a cycle through {', '.join(stuck[:5])}; run 'alphatree validate'"
+        )
     out: list[tuple[str, int, str]] = []
     for ident, week in zip(order, weeks_for([nodes[i].hours for i in order], hours_per_week)):
         out.append((ident, week, why[ident]))
@@ -316,9 +355,17 @@ def new_plan(
     goal_ids = list(dict.fromkeys(table.resolve(g) for g in goals))
     known_ids = list(dict.fromkeys(table.resolve(k) for k in known))
     interests = check_interests(table, interests)
-    plan = Plan(goals=goal_ids, known=known_ids, interests=interests, hours_per_week=float(hours_per_week),
-                created=created or _dt.date.today().isoformat())
-    plan.steps = [Step(i, w, table.nodes[i].hours, "todo", why) for i, w, why in order_plan(table, goal_ids, known_ids, plan.hours_per_week)]
+    plan = Plan(
+        goals=goal_ids,
+        known=known_ids,
+        interests=interests,
+        hours_per_week=float(hours_per_week),
+        created=created or _dt.date.today().isoformat(),
+    )
+    plan.steps = [
+        Step(i, w, table.nodes[i].hours, "todo", why)
+        for i, w, why in order_plan(table, goal_ids, known_ids, plan.hours_per_week)
+    ]
     return plan
 
 
@@ -328,7 +375,9 @@ def check_interests(table: PlanCatalog, interests: Iterable[str]) -> list[str]:
     for raw in interests:
         item = str(raw).strip().lower()
         if item not in valid:
-            raise PlanError(f"unknown interest {raw!r}: give an area or a tag{did_you_mean(close_matches(item, valid))}")
+            raise PlanError(
+                f"unknown interest {raw!r}: give an area or a tag{did_you_mean(close_matches(item, valid))}"
+            )
         if item not in out:
             out.append(item)
     return out
@@ -348,16 +397,24 @@ def replan(table: PlanCatalog, plan: Plan) -> Plan:
             new = table.aliases[ident]
             changes.append(f"renamed {ident} -> {new}")
             return new
-        changes.append(f"{what} {ident!r} is no longer in the catalogue; dropped{did_you_mean(close_matches(ident, table.nodes))}")
+        changes.append(
+            f"{what} {ident!r} is no longer in the catalogue; dropped{did_you_mean(close_matches(ident, table.nodes))}"
+        )
         return None
 
     lost = [(i, g) for i, g in enumerate(plan.goals) if g not in table.nodes and g not in table.aliases]
     if lost:  # a goal is the learner's intent: never drop it silently
-        raise PlanFileError([
-            Problem(plan.source or "plan", *plan.places.get(("goals", i), (0, 0)), f"goals[{i}]",
-                    f"unknown entry {g!r}{did_you_mean(close_matches(g, table.nodes))}; fix the goal or remove it")
-            for i, g in lost
-        ])
+        raise PlanFileError(
+            [
+                Problem(
+                    plan.source or "plan",
+                    *plan.places.get(("goals", i), (0, 0)),
+                    f"goals[{i}]",
+                    f"unknown entry {g!r}{did_you_mean(close_matches(g, table.nodes))}; fix the goal or remove it",
+                )
+                for i, g in lost
+            ]
+        )
     goals = [g for g in (current(g, "goal") for g in plan.goals) if g]
     known = [k for k in (current(k, "known entry") for k in plan.known) if k]
     old: dict[str, Step] = {}
@@ -377,14 +434,22 @@ def replan(table: PlanCatalog, plan: Plan) -> Plan:
             steps.append(Step(ident, week, table.nodes[ident].hours, "todo", why))
         else:
             if before.hours != table.nodes[ident].hours:
-                changes.append(f"{ident}: estimated hours changed from {before.hours:g} to {table.nodes[ident].hours:g}")
+                changes.append(
+                    f"{ident}: estimated hours changed from {before.hours:g} to {table.nodes[ident].hours:g}"
+                )
             steps.append(Step(ident, week, table.nodes[ident].hours, before.status, why, before.done_on))
     kept = {s.id for s in steps}
     for ident in old_order:
         if ident not in kept:
             changes.append(f"{ident} is no longer needed; removed from the plan")
-    out = Plan(goals=list(dict.fromkeys(goals)), known=list(dict.fromkeys(known)), interests=list(plan.interests),
-               hours_per_week=plan.hours_per_week, created=plan.created, steps=steps)
+    out = Plan(
+        goals=list(dict.fromkeys(goals)),
+        known=list(dict.fromkeys(known)),
+        interests=list(plan.interests),
+        hours_per_week=plan.hours_per_week,
+        created=plan.created,
+        steps=steps,
+    )
     out.changes = list(dict.fromkeys(changes))
     return out
 
@@ -403,8 +468,10 @@ def set_status(table: PlanCatalog, plan: Plan, names: Iterable[str], status: str
         ident = table.resolve(name)
         step = plan.step(ident)
         if step is None:
-            raise PlanError(f"{ident!r} is not a step of this plan{did_you_mean(close_matches(ident, [s.id for s in plan.steps]))}; "
-                            "see 'alphatree plan show'")
+            raise PlanError(
+                f"{ident!r} is not a step of this plan{did_you_mean(close_matches(ident, [s.id for s in plan.steps]))}; "
+                "see 'alphatree plan show'"
+            )
         step.status = status
         step.done_on = (on or _dt.date.today().isoformat()) if status == "done" else None
         changed.append(ident)
@@ -430,9 +497,18 @@ def page_path(ident: str) -> str:
 def step_details(table: PlanCatalog, step: Step) -> dict[str, Any]:
     node = table.nodes[step.id]
     out = {
-        "id": step.id, "name": node.name, "title": node.title, "year": node.year, "difficulty": node.difficulty,
-        "week": step.week, "hours": _num(step.hours), "status": step.status, "why": step.why,
-        "page": page_path(step.id), "paper": node.paper, "exercise": exercise(node),
+        "id": step.id,
+        "name": node.name,
+        "title": node.title,
+        "year": node.year,
+        "difficulty": node.difficulty,
+        "week": step.week,
+        "hours": _num(step.hours),
+        "status": step.status,
+        "why": step.why,
+        "page": page_path(step.id),
+        "paper": node.paper,
+        "exercise": exercise(node),
     }
     if step.done_on:
         out["done_on"] = step.done_on
@@ -441,9 +517,15 @@ def step_details(table: PlanCatalog, step: Step) -> dict[str, Any]:
 
 def plan_json(table: PlanCatalog, plan: Plan) -> dict[str, Any]:
     return {
-        "version": plan.version, "goals": plan.goals, "known": plan.known, "interests": plan.interests,
-        "hours_per_week": _num(plan.hours_per_week), "created": plan.created, "progress": plan.progress(),
-        "changes": plan.changes, "steps": [step_details(table, s) for s in plan.steps],
+        "version": plan.version,
+        "goals": plan.goals,
+        "known": plan.known,
+        "interests": plan.interests,
+        "hours_per_week": _num(plan.hours_per_week),
+        "created": plan.created,
+        "progress": plan.progress(),
+        "changes": plan.changes,
+        "steps": [step_details(table, s) for s in plan.steps],
     }
 
 
@@ -561,14 +643,27 @@ def parse_plan(text: str, display: str) -> Plan:
 
     data = doc.data
     if not isinstance(data, dict):
-        raise PlanFileError([Problem(display, *doc.where(()), "", "a plan file is a mapping with version, goals, steps...; "
-                                     "make one with 'alphatree plan new'")])
+        raise PlanFileError(
+            [
+                Problem(
+                    display,
+                    *doc.where(()),
+                    "",
+                    "a plan file is a mapping with version, goals, steps...; make one with 'alphatree plan new'",
+                )
+            ]
+        )
     for k in data:
         if k not in _TOP:
             bad((k,), f"unknown key {k!r}{did_you_mean(close_matches(str(k), _TOP))}", key=True)
     version = data.get("version")
     if version != PLAN_VERSION:
-        bad(("version",), f"version must be {PLAN_VERSION} (got {version!r})" if "version" in data else "required field 'version' is missing; add 'version: 1'")
+        bad(
+            ("version",),
+            f"version must be {PLAN_VERSION} (got {version!r})"
+            if "version" in data
+            else "required field 'version' is missing; add 'version: 1'",
+        )
 
     def id_list(name: str, required: bool = False) -> list[str]:
         value = data.get(name, [])
@@ -643,8 +738,16 @@ def parse_plan(text: str, display: str) -> Plan:
     if problems:
         raise PlanFileError(problems)
     places = {("goals", i): doc.where(("goals", i)) for i in range(len(goals))}
-    return Plan(goals=goals, known=known, interests=interests, hours_per_week=float(hpw), created=str(created or ""), steps=steps,
-                source=display, places=places)
+    return Plan(
+        goals=goals,
+        known=known,
+        interests=interests,
+        hours_per_week=float(hpw),
+        created=str(created or ""),
+        steps=steps,
+        source=display,
+        places=places,
+    )
 
 
 def load_plan(path: Path | str) -> Plan:
@@ -654,7 +757,9 @@ def load_plan(path: Path | str) -> Plan:
     except FileNotFoundError:
         raise PlanError(f"no plan file at {path}; make one with 'alphatree plan new --goal ID -o {path}'") from None
     except UnicodeDecodeError as exc:
-        raise PlanFileError([Problem(str(path), 0, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]) from None
+        raise PlanFileError(
+            [Problem(str(path), 0, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]
+        ) from None
     except OSError as exc:
         raise PlanError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_plan(text, str(path))
@@ -666,7 +771,13 @@ def load_plan(path: Path | str) -> Plan:
 def _md(text: str) -> str:
     import html
 
-    return html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]").replace("*", "\\*").replace("_", "\\_")
+    return (
+        html.escape(str(text), quote=False)
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+    )
 
 
 def _md_code(text: str) -> str:
@@ -688,7 +799,9 @@ def plan_markdown(table: PlanCatalog, plan: Plan, *, site_prefix: str | None = N
     if site_prefix is not None:
         L += ["---", f"title: {_q('Study plan: ' + ', '.join(plan.goals))}", "---", ""]
     L += [f"# Study plan: {names(plan.goals)}", ""]
-    L.append(f"- Created {_md(plan.created)}; {_fmt_num(plan.hours_per_week)} hours a week; {p['weeks']} weeks, {_fmt_num(p['hours'])} hours in all.")
+    L.append(
+        f"- Created {_md(plan.created)}; {_fmt_num(plan.hours_per_week)} hours a week; {p['weeks']} weeks, {_fmt_num(p['hours'])} hours in all."
+    )
     if plan.known:
         L.append(f"- Already known: {names(plan.known)}.")
     if plan.interests:
@@ -715,8 +828,15 @@ def plan_markdown(table: PlanCatalog, plan: Plan, *, site_prefix: str | None = N
         if node.paper:
             links.append(f"[paper]({node.paper})")
         tail = " · ".join(links)
-        status = " (skipped)" if s.status == "skipped" else (f" (done {s.done_on})" if s.status == "done" and s.done_on else "")
-        L.append(f"- {box} **{_md(node.name)}** ({node.year}, difficulty {node.difficulty}/5, {_fmt_num(s.hours)} h){status}" + (f" · {tail}" if tail else ""))
+        status = (
+            " (skipped)"
+            if s.status == "skipped"
+            else (f" (done {s.done_on})" if s.status == "done" and s.done_on else "")
+        )
+        L.append(
+            f"- {box} **{_md(node.name)}** ({node.year}, difficulty {node.difficulty}/5, {_fmt_num(s.hours)} h){status}"
+            + (f" · {tail}" if tail else "")
+        )
         L.append(f"    - Why: {_md(s.why)}")
         L.append(f"    - Exercise: {_md_code(exercise(node))}")
     if plan.steps:
@@ -733,24 +853,48 @@ def browser_catalog(table: PlanCatalog) -> dict[str, Any]:
     for ident in sorted(table.nodes):
         n = table.nodes[ident]
         entries[ident] = {
-            "title": n.title, "name": n.name, "year": n.year, "difficulty": n.difficulty, "hours": _num(n.hours),
-            "area": n.area, "deps": [[d.id, d.kind, d.relation, d.note] for d in n.deps], "paper": n.paper,
+            "title": n.title,
+            "name": n.name,
+            "year": n.year,
+            "difficulty": n.difficulty,
+            "hours": _num(n.hours),
+            "area": n.area,
+            "deps": [[d.id, d.kind, d.relation, d.note] for d in n.deps],
+            "paper": n.paper,
             "exercise": exercise(n),
         }
-    return {"version": PLAN_VERSION, "entries": entries, "aliases": dict(sorted(table.aliases.items())), "areas": table.areas}
+    return {
+        "version": PLAN_VERSION,
+        "entries": entries,
+        "aliases": dict(sorted(table.aliases.items())),
+        "areas": table.areas,
+    }
 
 
-def planner_page(table: PlanCatalog, script: str = "../planner/planner.js", style: str = "../planner/planner.css") -> str:
+def planner_page(
+    table: PlanCatalog, script: str = "../planner/planner.js", style: str = "../planner/planner.css"
+) -> str:
     """The site's planner page (``plan/index.md``): a form, the catalogue as JSON, and the planner script."""
     data = json.dumps(browser_catalog(table), ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c")  # so no text in the catalogue can close the script element
-    return "\n".join([
-        "---", "title: Plan", "hide:", "  - toc", "---", "", "# Plan your study", "",
-        "Tick what you know, pick your goals and your hours a week: the planner orders every paper you need, "
-        "each after what it builds on, in weeks. It runs in your browser (no server); progress stays in this "
-        "browser, and you can export the plan file to use with `alphatree plan` on the command line.", "",
-        f'<link rel="stylesheet" href="{style}">',
-        '<div id="at-planner" class="at-planner"><noscript>The planner needs JavaScript; use <code>alphatree plan new</code> instead.</noscript></div>',
-        f'<script type="application/json" id="at-planner-data">{data}</script>',
-        f'<script src="{script}"></script>', "",
-    ])
+    return "\n".join(
+        [
+            "---",
+            "title: Plan",
+            "hide:",
+            "  - toc",
+            "---",
+            "",
+            "# Plan your study",
+            "",
+            "Tick what you know, pick your goals and your hours a week: the planner orders every paper you need, "
+            "each after what it builds on, in weeks. It runs in your browser (no server); progress stays in this "
+            "browser, and you can export the plan file to use with `alphatree plan` on the command line.",
+            "",
+            f'<link rel="stylesheet" href="{style}">',
+            '<div id="at-planner" class="at-planner"><noscript>The planner needs JavaScript; use <code>alphatree plan new</code> instead.</noscript></div>',
+            f'<script type="application/json" id="at-planner-data">{data}</script>',
+            f'<script src="{script}"></script>',
+            "",
+        ]
+    )

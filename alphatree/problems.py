@@ -8,8 +8,8 @@ The CLI renders each as ``path:line:col: field.path: message``.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True, order=True)

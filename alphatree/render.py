@@ -78,7 +78,8 @@ def selection(index: Any, catalog: Any, papers: set[str] | None = None, focus: s
         if e.parent in keep
     ]
     return Drawing(
-        nodes, edges,
+        nodes,
+        edges,
         colours={a.id: a.colour for a in catalog.areas.values()},
         area_names={a.id: a.name for a in catalog.areas.values()},
         focus=focus,
@@ -99,7 +100,9 @@ def to_dot(drawing: Drawing, *, link: str | None = "../papers/{id}/", legend: bo
     w('  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];\n')
     years = sorted({n.year for n in drawing.nodes})
     if len(years) > 1:
-        w('  subgraph cluster_years { style=invis;\n    node [shape=plaintext, style="", fontsize=12, fontcolor="#666666"];\n')
+        w(
+            '  subgraph cluster_years { style=invis;\n    node [shape=plaintext, style="", fontsize=12, fontcolor="#666666"];\n'
+        )
         for y in years:
             w(f'    y{y} [label="{y}"];\n')
         w("    " + " -> ".join(f"y{y}" for y in years) + " [style=invis];\n  }\n")
@@ -124,16 +127,22 @@ def to_dot(drawing: Drawing, *, link: str | None = "../papers/{id}/", legend: bo
     for e in drawing.edges:
         style, head, colour = EDGE_STYLES.get(e.relation, ("solid", "normal", "#333333"))
         tip = f"{e.child} {e.relation} {e.parent}: {e.note}"
-        w(f"  {_q(e.parent)} -> {_q(e.child)} [style={style}, arrowhead={head}, color={_q(colour)}, tooltip={_q(tip)}, edgetooltip={_q(tip)}];\n")
+        w(
+            f"  {_q(e.parent)} -> {_q(e.child)} [style={style}, arrowhead={head}, color={_q(colour)}, tooltip={_q(tip)}, edgetooltip={_q(tip)}];\n"
+        )
     if legend and drawing.nodes:
         used_areas = sorted({n.area for n in drawing.nodes})
         used_rel = sorted({e.relation for e in drawing.edges})
         w('  subgraph cluster_legend { label="Legend"; fontsize=11; style="rounded,dashed"; color="#999999";\n')
         for a in used_areas:
-            w(f'    "legend-{a}" [label={_q(drawing.area_names.get(a, a))}, fillcolor={_q(drawing.colours.get(a, "#ffffff"))}, fontsize=9];\n')
+            w(
+                f'    "legend-{a}" [label={_q(drawing.area_names.get(a, a))}, fillcolor={_q(drawing.colours.get(a, "#ffffff"))}, fontsize=9];\n'
+            )
         for i, r in enumerate(used_rel):
             style, head, colour = EDGE_STYLES.get(r, ("solid", "normal", "#333333"))
-            w(f'    "legend-r{i}a" [label="", shape=point, width=0.05]; "legend-r{i}b" [label={_q(r)}, shape=plaintext, style="", fontsize=9];\n')
+            w(
+                f'    "legend-r{i}a" [label="", shape=point, width=0.05]; "legend-r{i}b" [label={_q(r)}, shape=plaintext, style="", fontsize=9];\n'
+            )
             w(f'    "legend-r{i}a" -> "legend-r{i}b" [style={style}, arrowhead={head}, color={_q(colour)}];\n')
         w("  }\n")
     w("}\n")
@@ -142,6 +151,7 @@ def to_dot(drawing: Drawing, *, link: str | None = "../papers/{id}/", legend: bo
 
 def to_mermaid(drawing: Drawing) -> str:
     """A Mermaid flowchart: one class per area, one arrow style per relation."""
+
     def mid(ident: str) -> str:
         return "n_" + ident.replace("-", "_")
 
@@ -171,14 +181,17 @@ def to_graphml(drawing: Drawing) -> str:
 
 
 def to_json(drawing: Drawing) -> str:
-    return json.dumps(
-        {
-            "nodes": [n.__dict__ for n in drawing.nodes],
-            "edges": [e.__dict__ for e in drawing.edges],
-        },
-        indent=2,
-        ensure_ascii=False,
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "nodes": [n.__dict__ for n in drawing.nodes],
+                "edges": [e.__dict__ for e in drawing.edges],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 def dot_available() -> bool:
@@ -189,11 +202,17 @@ def run_dot(source: str, fmt: str, timeout: float = 120) -> bytes:
     """Lay out ``source`` with Graphviz's ``dot`` into ``fmt`` (svg, png or pdf)."""
     exe = shutil.which("dot")
     if exe is None:
-        raise RenderError("Graphviz's 'dot' program is not installed; install it (Debian: apt-get install graphviz) or use --format dot/mermaid/json")
+        raise RenderError(
+            "Graphviz's 'dot' program is not installed; install it (Debian: apt-get install graphviz) or use --format dot/mermaid/json"
+        )
     try:
-        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode(), capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [exe, f"-T{fmt}"], input=source.encode(), capture_output=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
-        raise RenderError(f"dot took longer than {timeout:.0f} s; draw a smaller part with --focus, --area or --since") from None
+        raise RenderError(
+            f"dot took longer than {timeout:.0f} s; draw a smaller part with --focus, --area or --since"
+        ) from None
     if done.returncode != 0:
         raise RenderError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:500]}")
     return done.stdout

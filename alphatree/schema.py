@@ -187,18 +187,22 @@ class ModelVariant(Strict):
     title: str = Field(default="", description="human name, e.g. 'ResNet-50'")
     implemented: bool = Field(default=True, description="false: no implementation yet (verify and the site say so)")
     parameters: int | None = Field(default=None, ge=0, description="parameter count the paper reports")
-    parameters_source: str = Field(default="", description="where the count comes from: 'Table 1', or how it was derived")
+    parameters_source: str = Field(
+        default="", description="where the count comes from: 'Table 1', or how it was derived"
+    )
     parameters_tolerance: float = Field(
         default=0.5, ge=0, le=100, description="allowed relative difference in percent between counted and reported"
     )
     flops: float | None = Field(default=None, ge=0, description="multiply-adds per example, as the paper reports")
     flops_source: str = ""
     flops_tolerance: float = Field(default=5.0, ge=0, le=100)
-    deviations: list[str] = Field(default_factory=list, description="every way the implementation differs from the paper")
+    deviations: list[str] = Field(
+        default_factory=list, description="every way the implementation differs from the paper"
+    )
     note: str = ""
 
     @model_validator(mode="after")
-    def _sources(self) -> "ModelVariant":
+    def _sources(self) -> ModelVariant:
         if self.parameters is not None and not self.parameters_source:
             raise ValueError("parameters needs parameters_source (where the number comes from)")
         if self.flops is not None and not self.flops_source:
@@ -220,11 +224,15 @@ class Entry(Strict):
     kind: Kind = Kind.architecture
     title: str = Field(min_length=3)
     short_name: str = Field(default="", description="common name, e.g. 'ResNet'")
-    aliases: list[Id] = Field(default_factory=list, description="former ids of this entry (kept so plans survive renames)")
+    aliases: list[Id] = Field(
+        default_factory=list, description="former ids of this entry (kept so plans survive renames)"
+    )
     authors: list[str] = Field(min_length=1)
     year: int = Field(ge=1900, le=2100, description="year of first public appearance")
     venue: str = Field(default="", description="e.g. 'CVPR 2016', 'NeurIPS 2014', 'arXiv preprint'")
-    arxiv: str | None = Field(default=None, pattern=ARXIV_PATTERN, description="arXiv id without version, e.g. '1512.03385'")
+    arxiv: str | None = Field(
+        default=None, pattern=ARXIV_PATTERN, description="arXiv id without version, e.g. '1512.03385'"
+    )
     doi: str | None = Field(default=None, pattern=DOI_PATTERN)
     url: str | None = Field(default=None, pattern=r"^https?://")
     area: Id
@@ -241,7 +249,7 @@ class Entry(Strict):
     learning: Learning
 
     @model_validator(mode="after")
-    def _identified(self) -> "Entry":
+    def _identified(self) -> Entry:
         if not (self.arxiv or self.doi or self.url):
             raise ValueError("give at least one of arxiv, doi or url")
         return self

@@ -58,9 +58,17 @@ def read_yaml(path: Path, display: str | None = None) -> SourceDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return SourceDocument(shown, None, problems=[Problem(shown, 0, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")])
+        return SourceDocument(
+            shown,
+            None,
+            problems=[
+                Problem(shown, 0, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+            ],
+        )
     except OSError as exc:
-        return SourceDocument(shown, None, problems=[Problem(shown, 0, 0, "", f"cannot read file: {exc.strerror or exc}")])
+        return SourceDocument(
+            shown, None, problems=[Problem(shown, 0, 0, "", f"cannot read file: {exc.strerror or exc}")]
+        )
     return parse_yaml(text, shown)
 
 
@@ -106,7 +114,11 @@ def _convert(node: yaml.Node, loc: PathKey, doc: SourceDocument, constructor: An
             constructor.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if (type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG) else constructor.construct_object(key_node, deep=True)
+            key = (
+                key_node.value
+                if (type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG)
+                else constructor.construct_object(key_node, deep=True)
+            )
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 line, col = _mark(key_node)
                 doc.problems.append(Problem(doc.path, line, col, _dotted(loc), "mapping keys must be plain strings"))
@@ -114,7 +126,15 @@ def _convert(node: yaml.Node, loc: PathKey, doc: SourceDocument, constructor: An
             if key in out:
                 line, col = _mark(key_node)
                 first = doc.key_locations.get(loc + (key,), (0, 0))[0]
-                doc.problems.append(Problem(doc.path, line, col, _dotted(loc + (key,)), f"duplicate key {key!r} (first given on line {first}); keep one"))
+                doc.problems.append(
+                    Problem(
+                        doc.path,
+                        line,
+                        col,
+                        _dotted(loc + (key,)),
+                        f"duplicate key {key!r} (first given on line {first}); keep one",
+                    )
+                )
                 continue
             doc.key_locations[loc + (key,)] = _mark(key_node)
             out[key] = _convert(value_node, loc + (key,), doc, constructor)

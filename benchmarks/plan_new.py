@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def run(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "alphatree", *args], capture_output=True, env={**os.environ, **env}, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "alphatree", *args], capture_output=True, env={**os.environ, **env}, cwd=ROOT
+    )
     took = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"alphatree {' '.join(args)} failed:\n{done.stderr.decode()[-1500:]}")

@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -59,7 +58,11 @@ def bench_catalog() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"ALPHATREE_CACHE": str(Path(tmp) / "cache")}
         record("lineage resnet, fresh process, warm cache", wall(alphatree("lineage", "resnet"), env, repeat=7), 0.3)
-        record("lineage resnet, fresh process, no cache", wall(alphatree("--no-cache", "lineage", "resnet"), env, repeat=5), None)
+        record(
+            "lineage resnet, fresh process, no cache",
+            wall(alphatree("--no-cache", "lineage", "resnet"), env, repeat=5),
+            None,
+        )
         record("validate real catalogue, no cache", wall(alphatree("--no-cache", "validate"), env, repeat=5), 0.5)
         record("validate real catalogue, warm cache", wall(alphatree("validate"), env, repeat=5), 0.5)
 
@@ -72,8 +75,20 @@ def bench_catalog() -> None:
                 cenv = {"ALPHATREE_CACHE": str(Path(tmp) / f"cold{n}-{i}")}
                 cold.append(wall(alphatree("--catalog", str(target), "validate"), cenv, repeat=1, warmup=0))
             record(f"{n} entries: load + validate, cold (no cache)", statistics.median(cold), cold_target)
-            record(f"{n} entries: load + validate, nothing changed", wall(alphatree("--catalog", str(target), "validate"), env, repeat=5), warm_target)
-            record(f"{n} entries: lineage query, fresh process, warm cache", wall(alphatree("--catalog", str(target), "lineage", f"paper-{n // 2:05d}", "--ancestors", "--json"), env, repeat=5), None)
+            record(
+                f"{n} entries: load + validate, nothing changed",
+                wall(alphatree("--catalog", str(target), "validate"), env, repeat=5),
+                warm_target,
+            )
+            record(
+                f"{n} entries: lineage query, fresh process, warm cache",
+                wall(
+                    alphatree("--catalog", str(target), "lineage", f"paper-{n // 2:05d}", "--ancestors", "--json"),
+                    env,
+                    repeat=5,
+                ),
+                None,
+            )
 
             from alphatree.lineage import load_lineage_index
 
@@ -86,8 +101,13 @@ def bench_catalog() -> None:
                 index.ancestors(ids[k])
                 index.descendants(ids[k])
                 samples.append(time.perf_counter() - start)
-            record(f"{n} entries: ancestors + descendants query (in process)", statistics.median(samples) * 1000, 50 if n == 10000 else None, "ms",
-                   f"max {max(samples) * 1000:.1f} ms")
+            record(
+                f"{n} entries: ancestors + descendants query (in process)",
+                statistics.median(samples) * 1000,
+                50 if n == 10000 else None,
+                "ms",
+                f"max {max(samples) * 1000:.1f} ms",
+            )
             # Path queries between an early root and its latest descendants: the longest searches.
             pairs = []
             for root in ids[:20]:
@@ -99,8 +119,13 @@ def bench_catalog() -> None:
                 start = time.perf_counter()
                 index.path(a, b)
                 samples.append(time.perf_counter() - start)
-            record(f"{n} entries: path query, root to a late descendant (in process)", statistics.median(samples) * 1000, 50 if n == 10000 else None, "ms",
-                   f"max {max(samples) * 1000:.1f} ms over {len(samples)} pairs")
+            record(
+                f"{n} entries: path query, root to a late descendant (in process)",
+                statistics.median(samples) * 1000,
+                50 if n == 10000 else None,
+                "ms",
+                f"max {max(samples) * 1000:.1f} ms over {len(samples)} pairs",
+            )
 
 
 def _tree_rss(pid: int) -> int:
@@ -145,11 +170,22 @@ def bench_verify() -> None:
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
         record("verify whole catalogue, cold", cold, 180.0, note=json.dumps(statuses))
         record("verify peak memory (all processes)", peak / 2**30, 2.0, "GiB")
-        record("verify whole catalogue, nothing changed", wall(cmd, {"ALPHATREE_CACHE": env["ALPHATREE_CACHE"]}, repeat=3, warmup=0), 3.0)
+        record(
+            "verify whole catalogue, nothing changed",
+            wall(cmd, {"ALPHATREE_CACHE": env["ALPHATREE_CACHE"]}, repeat=3, warmup=0),
+            3.0,
+        )
         print("  slowest ten models:")
         for r in sorted(results, key=lambda r: -r.get("seconds", 0))[:10]:
             print(f"    {r['model']:32} {r.get('seconds', 0):7.2f} s  {r['status']}")
-        ROWS.append({"benchmark": "verify slowest ten", "models": [(r["model"], r.get("seconds")) for r in sorted(results, key=lambda r: -r.get("seconds", 0))[:10]]})
+        ROWS.append(
+            {
+                "benchmark": "verify slowest ten",
+                "models": [
+                    (r["model"], r.get("seconds")) for r in sorted(results, key=lambda r: -r.get("seconds", 0))[:10]
+                ],
+            }
+        )
 
 
 def bench_optional(name: str) -> None:

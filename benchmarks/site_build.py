@@ -44,7 +44,9 @@ def main() -> None:
                 build_site(out, config_file=ROOT / "mkdocs.yml")
                 times.append(time.perf_counter() - start)
             medians[mode] = statistics.median(times)
-            print(f"  site build, {mode} diagrams: median {medians[mode]:.2f} s of {', '.join(f'{t:.2f}' for t in times)}")
+            print(
+                f"  site build, {mode} diagrams: median {medians[mode]:.2f} s of {', '.join(f'{t:.2f}' for t in times)}"
+            )
         pages = sum(1 for _ in out.rglob("*.html"))
     verdict = "within" if medians["cold"] < TARGET_S else "OVER"
     print(f"  {pages} pages; cold build {medians['cold']:.2f} s is {verdict} the {TARGET_S:.0f} s target")

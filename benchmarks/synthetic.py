@@ -67,17 +67,38 @@ def generate(target: Path, n: int, seed: int = 0) -> Path:
             "area": area,
             "tags": [f"tag{rng.randrange(40)}"],
             "summary": "A synthetic entry generated for benchmarks, long enough to be realistic. " * 3,
-            "lineage": [{"from": f"paper-{j:05d}", "relation": rng.choice(RELATIONS), "note": "changes something"} for j in parents],
+            "lineage": [
+                {"from": f"paper-{j:05d}", "relation": rng.choice(RELATIONS), "note": "changes something"}
+                for j in parents
+            ],
             "uses": rng.sample(concepts + introduced[-50:], k=min(3, len(concepts))),
             "datasets": [rng.choice(datasets)],
             "results": [
-                {"task": rng.choice(tasks), "dataset": rng.choice(datasets), "metric": metric["id"], "value": round(rng.uniform(1, 90), 2),
-                 "unit": "%", "split": "test", "source": "Table 1", "model": "base"}
+                {
+                    "task": rng.choice(tasks),
+                    "dataset": rng.choice(datasets),
+                    "metric": metric["id"],
+                    "value": round(rng.uniform(1, 90), 2),
+                    "unit": "%",
+                    "split": "test",
+                    "source": "Table 1",
+                    "model": "base",
+                }
             ],
-            "models": [{"name": f"synthetic_{i}", "implemented": False, "parameters": rng.randrange(10**5, 10**8), "parameters_source": "Table 1"}],
+            "models": [
+                {
+                    "name": f"synthetic_{i}",
+                    "implemented": False,
+                    "parameters": rng.randrange(10**5, 10**8),
+                    "parameters_source": "Table 1",
+                }
+            ],
             "implementation_note": "synthetic",
-            "learning": {"difficulty": rng.randint(1, 5), "hours": rng.choice([1, 2, 3, 5, 8]),
-                         "prerequisites": [f"paper-{j:05d}" for j in parents[:1]]},
+            "learning": {
+                "difficulty": rng.randint(1, 5),
+                "hours": rng.choice([1, 2, 3, 5, 8]),
+                "prerequisites": [f"paper-{j:05d}" for j in parents[:1]],
+            },
         }
         if rng.random() < 0.2:
             cid = f"concept-{i:05d}"
@@ -85,7 +106,10 @@ def generate(target: Path, n: int, seed: int = 0) -> Path:
             introduced.append(cid)
         path = target / area / f"{ident}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("# yaml-language-server: $schema=../../schema/entry.schema.json\n" + yaml.safe_dump(entry, sort_keys=False, allow_unicode=True))
+        path.write_text(
+            "# yaml-language-server: $schema=../../schema/entry.schema.json\n"
+            + yaml.safe_dump(entry, sort_keys=False, allow_unicode=True)
+        )
     return target
 
 

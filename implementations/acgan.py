@@ -173,7 +173,9 @@ def source_log_likelihood(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
 
 
-def class_log_likelihood(real_class_logits: Tensor, fake_class_logits: Tensor, c_real: Tensor, c_fake: Tensor) -> Tensor:
+def class_log_likelihood(
+    real_class_logits: Tensor, fake_class_logits: Tensor, c_real: Tensor, c_fake: Tensor
+) -> Tensor:
     """L_C = E[log P(C = c | X_real)] + E[log P(C = c | X_fake)], P(C | X) = softmax(class logits)."""
     return -F.cross_entropy(real_class_logits, c_real) - F.cross_entropy(fake_class_logits, c_fake)
 

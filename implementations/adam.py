@@ -52,8 +52,9 @@ Deviations from the paper:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -80,8 +81,13 @@ class Adam(torch.optim.Optimizer):
     """Algorithm 1, written as in the paper (bias-corrected moments, then the step)."""
 
     def __init__(
-        self, params: Iterable[Any], lr: float = ADAM.lr, betas: tuple[float, float] = ADAM.betas,
-        eps: float = ADAM.eps, weight_decay: float = 0.0, bias_correction: bool = True,
+        self,
+        params: Iterable[Any],
+        lr: float = ADAM.lr,
+        betas: tuple[float, float] = ADAM.betas,
+        eps: float = ADAM.eps,
+        weight_decay: float = 0.0,
+        bias_correction: bool = True,
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, bias_correction=bias_correction)
         super().__init__(params, defaults)
@@ -125,8 +131,12 @@ class AdaMax(torch.optim.Optimizer):
     """Algorithm 2: Adam with the infinity norm in place of the second moment."""
 
     def __init__(
-        self, params: Iterable[Any], lr: float = ADAM.adamax_lr, betas: tuple[float, float] = ADAM.betas,
-        eps: float = 0.0, weight_decay: float = 0.0,
+        self,
+        params: Iterable[Any],
+        lr: float = ADAM.adamax_lr,
+        betas: tuple[float, float] = ADAM.betas,
+        eps: float = 0.0,
+        weight_decay: float = 0.0,
     ):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
@@ -190,7 +200,11 @@ def adam_mnist_logistic_regression_smoke(generator: torch.Generator) -> SmokeCas
         return made[0]
 
     case = classifier_case(
-        LogisticRegression(256, 10), generator, input_shape=(1, 16, 16), num_classes=10, batch_size=16,
+        LogisticRegression(256, 10),
+        generator,
+        input_shape=(1, 16, 16),
+        num_classes=10,
+        batch_size=16,
         optimizer=optimizer,
     )
     # alpha_t = alpha / sqrt(t), the step-size decay of Section 6.1 (t counts from 1)
@@ -208,8 +222,14 @@ def adam_mnist_logistic_regression_smoke(generator: torch.Generator) -> SmokeCas
 
 def adam_mnist_mlp_smoke(generator: torch.Generator) -> SmokeCase:
     return classifier_case(
-        MultilayerNetwork(256, (32, 32), 10), generator, input_shape=(1, 16, 16), num_classes=10, batch_size=16,
-        optimizer=lambda params: Adam(params, lr=ADAM.lr, weight_decay=ADAM.weight_decay),  # L2-regularised (Section 6.2)
+        MultilayerNetwork(256, (32, 32), 10),
+        generator,
+        input_shape=(1, 16, 16),
+        num_classes=10,
+        batch_size=16,
+        optimizer=lambda params: Adam(
+            params, lr=ADAM.lr, weight_decay=ADAM.weight_decay
+        ),  # L2-regularised (Section 6.2)
     )
 
 

@@ -25,7 +25,8 @@ real images together with these noise tensors.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -139,7 +140,7 @@ def gan_case(
     generator: nn.Module,
     discriminator: nn.Module,
     batch: dict[str, Tensor],
-    step: "Callable[[dict[str, Tensor]], Losses]",
+    step: Callable[[dict[str, Tensor]], Losses],
     *,
     generator_inputs: tuple[str, ...] = ("z_g",),
     discriminator_inputs: tuple[str, ...] = ("real",),

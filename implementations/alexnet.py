@@ -79,22 +79,31 @@ class AlexNet(nn.Module):
         g = cfg.gpu_groups
         lrn = dict(size=cfg.lrn_size, alpha=cfg.lrn_alpha * cfg.lrn_size, beta=cfg.lrn_beta, k=cfg.lrn_k)
         self.features = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, c1, 11, stride=4), nn.ReLU(inplace=True),  # (B, 96, 55, 55)
+            nn.Conv2d(cfg.in_channels, c1, 11, stride=4),
+            nn.ReLU(inplace=True),  # (B, 96, 55, 55)
             nn.LocalResponseNorm(**lrn),
             nn.MaxPool2d(3, stride=2),  # (B, 96, 27, 27)
-            nn.Conv2d(c1, c2, 5, padding=2, groups=g), nn.ReLU(inplace=True),  # (B, 256, 27, 27)
+            nn.Conv2d(c1, c2, 5, padding=2, groups=g),
+            nn.ReLU(inplace=True),  # (B, 256, 27, 27)
             nn.LocalResponseNorm(**lrn),
             nn.MaxPool2d(3, stride=2),  # (B, 256, 13, 13)
-            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(inplace=True),  # (B, 384, 13, 13), both GPUs' maps
-            nn.Conv2d(c3, c4, 3, padding=1, groups=g), nn.ReLU(inplace=True),  # (B, 384, 13, 13)
-            nn.Conv2d(c4, c5, 3, padding=1, groups=g), nn.ReLU(inplace=True),  # (B, 256, 13, 13)
+            nn.Conv2d(c2, c3, 3, padding=1),
+            nn.ReLU(inplace=True),  # (B, 384, 13, 13), both GPUs' maps
+            nn.Conv2d(c3, c4, 3, padding=1, groups=g),
+            nn.ReLU(inplace=True),  # (B, 384, 13, 13)
+            nn.Conv2d(c4, c5, 3, padding=1, groups=g),
+            nn.ReLU(inplace=True),  # (B, 256, 13, 13)
             nn.MaxPool2d(3, stride=2),  # (B, 256, 6, 6)
         )
         side = feature_size(cfg.image_size)
         self.classifier = nn.Sequential(
             nn.Flatten(),  # (B, 9216)
-            nn.Linear(c5 * side * side, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc6
-            nn.Linear(cfg.fc_width, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc7
+            nn.Linear(c5 * side * side, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc6
+            nn.Linear(cfg.fc_width, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc7
             nn.Linear(cfg.fc_width, cfg.num_classes),  # fc8 (B, 1000)
         )
 

@@ -80,7 +80,12 @@ class RBM(nn.Module):
     """A restricted Boltzmann machine with logistic visible units and logistic or linear hidden units."""
 
     def __init__(
-        self, n_visible: int, n_hidden: int, *, linear_hidden: bool = False, init_std: float = 0.1,
+        self,
+        n_visible: int,
+        n_hidden: int,
+        *,
+        linear_hidden: bool = False,
+        init_std: float = 0.1,
         generator: torch.Generator | None = None,
     ):
         super().__init__()
@@ -100,7 +105,11 @@ class RBM(nn.Module):
     def cd1_gradients(self, v0: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """One step of contrastive divergence (Eq. 1): ascent directions for W, b_h, b_v and the recon error."""
         h0 = self.hidden_mean(v0)  # (B, H): probabilities (or Gaussian means) driven by the data
-        noise = torch.randn(h0.shape, generator=generator) if self.linear_hidden else torch.rand(h0.shape, generator=generator)
+        noise = (
+            torch.randn(h0.shape, generator=generator)
+            if self.linear_hidden
+            else torch.rand(h0.shape, generator=generator)
+        )
         h_sample = h0 + noise if self.linear_hidden else (noise < h0).float()  # stochastic hidden states
         v1 = self.visible_prob(h_sample)  # (B, V): the "confabulation"
         h1 = self.hidden_mean(v1)
@@ -143,7 +152,7 @@ class DeepAutoencoder(nn.Module):
         self.decoder = nn.ModuleList(nn.Linear(b, a) for a, b in reversed(list(zip(s[:-1], s[1:]))))  # 30 -> ... -> 784
 
     @torch.no_grad()
-    def unroll(self, rbms: list[RBM]) -> "DeepAutoencoder":
+    def unroll(self, rbms: list[RBM]) -> DeepAutoencoder:
         """Initialise the encoder with W_1..W_n and the decoder with W_n^T..W_1^T (Figure 1, 'Unrolling')."""
         for layer, rbm in zip(self.encoder, rbms):
             layer.weight.copy_(rbm.W.t())  # (H, V)

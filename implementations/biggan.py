@@ -302,8 +302,14 @@ class DeepGenerator(nn.Module):
         for c_in, c_out in zip(widths, widths[1:]):
             for upsample in (False, True):  # keep the width, then double the side and change it
                 self.blocks.append(
-                    DeepGeneratorBlock(c_in, c_out if upsample else c_in, cond_dim,
-                                       upsample=upsample, ratio=cfg.channel_ratio, eps=cfg.bn_eps)
+                    DeepGeneratorBlock(
+                        c_in,
+                        c_out if upsample else c_in,
+                        cond_dim,
+                        upsample=upsample,
+                        ratio=cfg.channel_ratio,
+                        eps=cfg.bn_eps,
+                    )
                 )
             side *= 2
             if side == cfg.attention:
@@ -443,12 +449,26 @@ def _smoke(cfg: BigGANConfig | BigGANDeepConfig, random: torch.Generator) -> Smo
 IMAGENET_128 = BigGANConfig()
 DEEP_IMAGENET_128 = BigGANDeepConfig()
 SMOKE = BigGANConfig(
-    z_dim=24, shared_dim=16, num_classes=4, image_size=16, ch=8, g_widths=(4, 2, 1), d_widths=(1, 2, 4),
-    attention=8, batch_size=8,
+    z_dim=24,
+    shared_dim=16,
+    num_classes=4,
+    image_size=16,
+    ch=8,
+    g_widths=(4, 2, 1),
+    d_widths=(1, 2, 4),
+    attention=8,
+    batch_size=8,
 )
 DEEP_SMOKE = BigGANDeepConfig(
-    z_dim=16, shared_dim=16, num_classes=4, image_size=16, ch=8, g_widths=(4, 2, 1), d_widths=(1, 2, 4),
-    attention=8, batch_size=8,
+    z_dim=16,
+    shared_dim=16,
+    num_classes=4,
+    image_size=16,
+    ch=8,
+    g_widths=(4, 2, 1),
+    d_widths=(1, 2, 4),
+    attention=8,
+    batch_size=8,
 )
 
 

@@ -98,7 +98,14 @@ class BNInceptionConfig:
 class ConvBN(nn.Module):
     """Convolution without bias -> BatchNorm (Algorithm 1) -> ReLU: BN goes before the nonlinearity."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, cfg: BNInceptionConfig = BNInceptionConfig()):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        stride: int = 1,
+        cfg: BNInceptionConfig = BNInceptionConfig(),
+    ):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, padding=kernel // 2, bias=False)
         self.bn = nn.BatchNorm2d(out_channels, eps=cfg.bn_eps, momentum=cfg.bn_momentum)
@@ -114,13 +121,19 @@ class BNInceptionModule(nn.Module):
         super().__init__()
         st = s.stride
         self.branch1 = ConvBN(in_channels, s.n1x1, 1, cfg=cfg) if s.n1x1 else None
-        self.branch3 = nn.Sequential(ConvBN(in_channels, s.n3x3_reduce, 1, cfg=cfg), ConvBN(s.n3x3_reduce, s.n3x3, 3, st, cfg))
+        self.branch3 = nn.Sequential(
+            ConvBN(in_channels, s.n3x3_reduce, 1, cfg=cfg), ConvBN(s.n3x3_reduce, s.n3x3, 3, st, cfg)
+        )
         self.branch_d3 = nn.Sequential(
             ConvBN(in_channels, s.d3x3_reduce, 1, cfg=cfg),
             ConvBN(s.d3x3_reduce, s.d3x3, 3, cfg=cfg),
             ConvBN(s.d3x3, s.d3x3, 3, st, cfg),  # the second 3x3 of the pair replaces the 5x5
         )
-        pool = nn.AvgPool2d(3, st, padding=1, count_include_pad=False) if s.pool == "avg" else nn.MaxPool2d(3, st, padding=1)
+        pool = (
+            nn.AvgPool2d(3, st, padding=1, count_include_pad=False)
+            if s.pool == "avg"
+            else nn.MaxPool2d(3, st, padding=1)
+        )
         self.branch_pool = nn.Sequential(pool, ConvBN(in_channels, s.pool_proj, 1, cfg=cfg)) if s.pool_proj else pool
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C, H, W) -> (B, out, H/stride, W/stride)

@@ -164,13 +164,21 @@ def conditional_case(gan: CGAN, random: torch.Generator, *, steps: int = 16) -> 
         opt_g.step()
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
-    return gan_case(g, d, batch, step, generator_inputs=("z_generator", "y"), discriminator_inputs=("real", "y"), steps=steps)
+    return gan_case(
+        g, d, batch, step, generator_inputs=("z_generator", "y"), discriminator_inputs=("real", "y"), steps=steps
+    )
 
 
 MNIST = CGANConfig()
 SMOKE = CGANConfig(
-    image_size=16, z_width=32, y_width=32, joint_width=64,
-    x_maxout=(32, 5), y_maxout=(8, 5), joint_maxout=(32, 4), batch_size=8,
+    image_size=16,
+    z_width=32,
+    y_width=32,
+    joint_width=64,
+    x_maxout=(32, 5),
+    y_maxout=(8, 5),
+    joint_maxout=(32, 4),
+    batch_size=8,
 )
 
 

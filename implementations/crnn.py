@@ -93,12 +93,16 @@ class ConvFeatures(nn.Module):
         w = cfg.widths
         bn = [i + 1 in cfg.batch_norm_after for i in range(7)]
         self.net = nn.Sequential(
-            conv_relu(cfg.in_channels, w[0], 3, 1, bn[0]), nn.MaxPool2d(2, 2),  # (B, 64, 16, W/2)
-            conv_relu(w[0], w[1], 3, 1, bn[1]), nn.MaxPool2d(2, 2),  # (B, 128, 8, W/4)
+            conv_relu(cfg.in_channels, w[0], 3, 1, bn[0]),
+            nn.MaxPool2d(2, 2),  # (B, 64, 16, W/2)
+            conv_relu(w[0], w[1], 3, 1, bn[1]),
+            nn.MaxPool2d(2, 2),  # (B, 128, 8, W/4)
             conv_relu(w[1], w[2], 3, 1, bn[2]),
-            conv_relu(w[2], w[3], 3, 1, bn[3]), tall_pool(),  # (B, 256, 4, W/4 + 1)
+            conv_relu(w[2], w[3], 3, 1, bn[3]),
+            tall_pool(),  # (B, 256, 4, W/4 + 1)
             conv_relu(w[3], w[4], 3, 1, bn[4]),
-            conv_relu(w[4], w[5], 3, 1, bn[5]), tall_pool(),  # (B, 512, 2, W/4 + 2)
+            conv_relu(w[4], w[5], 3, 1, bn[5]),
+            tall_pool(),  # (B, 512, 2, W/4 + 2)
             conv_relu(w[5], w[6], 2, 0, bn[6]),  # (B, 512, 1, W/4 + 1)
         )
 

@@ -112,8 +112,13 @@ class ResidualBlock(nn.Module):
     def __init__(self, width: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width), nn.ReLU(),
-            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(width, width, 3),
+            nn.InstanceNorm2d(width),
+            nn.ReLU(),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(width, width, 3),
+            nn.InstanceNorm2d(width),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -189,7 +194,9 @@ def build_discriminator(cfg: CycleGANConfig) -> PatchGAN:
 
 def lsgan_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """E[(D(y) - 1)^2] + E[D(G(x))^2], divided by 2 (Section 4)."""
-    return 0.5 * (F.mse_loss(real_scores, torch.ones_like(real_scores)) + F.mse_loss(fake_scores, torch.zeros_like(fake_scores)))
+    return 0.5 * (
+        F.mse_loss(real_scores, torch.ones_like(real_scores)) + F.mse_loss(fake_scores, torch.zeros_like(fake_scores))
+    )
 
 
 def lsgan_generator_loss(fake_scores: Tensor) -> Tensor:
@@ -227,7 +234,9 @@ class ImagePool:
 # --- the smoke case ------------------------------------------------------------------------------
 
 
-SMOKE = CycleGANConfig(image_size=32, base_width=8, residual_blocks=3, discriminator_widths=(8, 16, 32, 64), batch_size=1)
+SMOKE = CycleGANConfig(
+    image_size=32, base_width=8, residual_blocks=3, discriminator_widths=(8, 16, 32, 64), batch_size=1
+)
 
 
 def cyclegan_smoke(generator: torch.Generator) -> SmokeCase:
@@ -268,8 +277,13 @@ def cyclegan_smoke(generator: torch.Generator) -> SmokeCase:
         d_loss.backward()
         opt_d.step()
         return {
-            "d_loss": d_loss.detach(), "d_y": loss_d_y.detach(), "d_x": loss_d_x.detach(),
-            "g_loss": g_loss.detach(), "gan_g": gan_g.detach(), "gan_f": gan_f.detach(), "cycle": cycle.detach(),
+            "d_loss": d_loss.detach(),
+            "d_y": loss_d_y.detach(),
+            "d_x": loss_d_x.detach(),
+            "g_loss": g_loss.detach(),
+            "gan_g": gan_g.detach(),
+            "gan_f": gan_f.detach(),
+            "cycle": cycle.detach(),
         }
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:

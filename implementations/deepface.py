@@ -113,9 +113,11 @@ class DeepFace(nn.Module):
         side = -(-(side - kp) // sp) + 1  # M2, ceil mode (71)
         side = side - k3 + 1  # C3 (63)
         self.front = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, n1, k1), nn.ReLU(),  # C1 (B, 32, 142, 142)
+            nn.Conv2d(cfg.in_channels, n1, k1),
+            nn.ReLU(),  # C1 (B, 32, 142, 142)
             nn.MaxPool2d(kp, sp, ceil_mode=True),  # M2 (B, 32, 71, 71)
-            nn.Conv2d(n1, n3, k3), nn.ReLU(),  # C3 (B, 16, 63, 63)
+            nn.Conv2d(n1, n3, k3),
+            nn.ReLU(),  # C3 (B, 16, 63, 63)
         )
         local: list[nn.Module] = []
         c = n3
@@ -142,11 +144,21 @@ def deepface_smoke(generator: torch.Generator) -> SmokeCase:
     # The nine layers of Figure 2 with smaller windows and widths, on 32x32 crops:
     # C1 5x5 -> 28, M2 -> 14, C3 3x3 -> 12, L4 3x3 -> 10, L5 3x3/2 -> 4, L6 3x3 -> 2, F7 32, F8 10.
     cfg = DeepFaceConfig(
-        image_size=32, c1=(8, 5), c3=(8, 3), l4=(8, 3, 1), l5=(8, 3, 2), l6=(8, 3, 1), f7=32, num_classes=10,
+        image_size=32,
+        c1=(8, 5),
+        c3=(8, 3),
+        l4=(8, 3, 1),
+        l5=(8, 3, 2),
+        l6=(8, 3, 1),
+        f7=32,
+        num_classes=10,
     )
     model = DeepFace(cfg)
     return classifier_case(
-        model, generator, input_shape=(3, cfg.image_size, cfg.image_size), num_classes=cfg.num_classes,
+        model,
+        generator,
+        input_shape=(3, cfg.image_size, cfg.image_size),
+        num_classes=cfg.num_classes,
         batch_size=8,
         optimizer=lambda params: torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum),
     )

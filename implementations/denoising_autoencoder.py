@@ -144,7 +144,9 @@ def sda_case(cfg: SdAConfig, generator: torch.Generator, batch_size: int, steps:
     model = StackedDenoisingAutoencoder(cfg)
     with torch.no_grad():
         for p in model.parameters():  # small random weights drawn from the case's generator
-            p.copy_(torch.empty(p.shape).uniform_(-0.1, 0.1, generator=generator) if p.dim() > 1 else torch.zeros(p.shape))
+            p.copy_(
+                torch.empty(p.shape).uniform_(-0.1, 0.1, generator=generator) if p.dim() > 1 else torch.zeros(p.shape)
+            )
     pretrained = pretrain_greedily(model, x, cfg, generator)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.finetune_lr)
 
@@ -158,7 +160,10 @@ def sda_case(cfg: SdAConfig, generator: torch.Generator, batch_size: int, steps:
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"logits": model(b["x"]), "code": model.features(b["x"])}
 
-    notes = [f"layer {i + 1} denoising cross-entropy {a:.4g} -> {z:.4g} in pretraining" for i, (a, z) in enumerate(pretrained)]
+    notes = [
+        f"layer {i + 1} denoising cross-entropy {a:.4g} -> {z:.4g} in pretraining"
+        for i, (a, z) in enumerate(pretrained)
+    ]
     return SmokeCase(
         networks={"sda": model},
         batch={"x": x, "label": labels},
@@ -175,7 +180,9 @@ SDA3 = SdAConfig()
 
 
 def stacked_denoising_autoencoder_smoke(generator: torch.Generator) -> SmokeCase:
-    cfg = SdAConfig(in_features=256, hidden=(48, 32, 16), num_classes=4, corruption=0.25, pretrain_lr=0.05, finetune_lr=0.5)
+    cfg = SdAConfig(
+        in_features=256, hidden=(48, 32, 16), num_classes=4, corruption=0.25, pretrain_lr=0.05, finetune_lr=0.5
+    )
     return sda_case(cfg, generator, batch_size=16)
 
 

@@ -106,8 +106,10 @@ class DenseNet(nn.Module):
         c = cfg.stem_width or 2 * k
         if cfg.stem == "imagenet":
             self.stem = nn.Sequential(
-                nn.Conv2d(cfg.in_channels, c, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(c),
-                nn.ReLU(inplace=True), nn.MaxPool2d(3, stride=2, padding=1),  # (B, 2k, H/4, W/4)
+                nn.Conv2d(cfg.in_channels, c, 7, stride=2, padding=3, bias=False),
+                nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(3, stride=2, padding=1),  # (B, 2k, H/4, W/4)
             )
         else:
             self.stem = nn.Sequential(nn.Conv2d(cfg.in_channels, c, 3, padding=1, bias=False))  # (B, 2k, H, W)

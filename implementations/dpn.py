@@ -59,7 +59,8 @@ class DPNConfig:
 class BnReluConv(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1):
         super().__init__(
-            nn.BatchNorm2d(c_in), nn.ReLU(inplace=True),
+            nn.BatchNorm2d(c_in),
+            nn.ReLU(inplace=True),
             nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
         )
 
@@ -91,8 +92,11 @@ class DPN(nn.Module):
     def __init__(self, cfg: DPNConfig):
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, cfg.stem_width, cfg.stem_kernel, stride=2, padding=cfg.stem_kernel // 2, bias=False),
-            nn.BatchNorm2d(cfg.stem_width), nn.ReLU(inplace=True),
+            nn.Conv2d(
+                cfg.in_channels, cfg.stem_width, cfg.stem_kernel, stride=2, padding=cfg.stem_kernel // 2, bias=False
+            ),
+            nn.BatchNorm2d(cfg.stem_width),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, padding=1),  # (B, stem, H/4, W/4)
         )
         blocks = []
@@ -123,8 +127,14 @@ DPN131 = DPNConfig(stem_width=128, k_r=160, groups=40, blocks=(4, 8, 28, 3), inc
 
 def dpn_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = DPNConfig(
-        stem_width=16, k_r=64, groups=4, blocks=(1, 2, 1), increments=(4, 8, 8), widths=(32, 64, 128),
-        stem_kernel=3, num_classes=10,
+        stem_width=16,
+        k_r=64,
+        groups=4,
+        blocks=(1, 2, 1),
+        increments=(4, 8, 8),
+        widths=(32, 64, 128),
+        stem_kernel=3,
+        num_classes=10,
     )
     return classifier_case(DPN(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
 

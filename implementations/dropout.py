@@ -163,8 +163,13 @@ def dropout_mlp_smoke(generator: torch.Generator) -> SmokeCase:
             model.train()
 
     return SmokeCase(
-        networks={"model": model}, batch=batch, step=step, outputs=outputs,
-        output_shapes={"logits": (batch_size, cfg.num_classes)}, monitor="loss", steps=8,
+        networks={"model": model},
+        batch=batch,
+        step=step,
+        outputs=outputs,
+        output_shapes={"logits": (batch_size, cfg.num_classes)},
+        monitor="loss",
+        steps=8,
     )
 
 

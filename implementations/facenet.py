@@ -165,9 +165,12 @@ class FaceNetNN2(nn.Module):
         norm = nn.LocalResponseNorm(cfg.lrn_size, alpha=1e-4, beta=0.75)
         self.stem = nn.Sequential(
             conv_relu(3, cfg.stem_width, 7, stride=2),  # conv1 (B, 64, 112, 112)
-            nn.MaxPool2d(3, 2, padding=1), norm,  # (B, 64, 56, 56)
-            conv_relu(cfg.stem_width, cfg.stem_reduce, 1), conv_relu(cfg.stem_reduce, cfg.stem_out, 3),  # inception (2)
-            norm, nn.MaxPool2d(3, 2, padding=1),  # (B, 192, 28, 28)
+            nn.MaxPool2d(3, 2, padding=1),
+            norm,  # (B, 64, 56, 56)
+            conv_relu(cfg.stem_width, cfg.stem_reduce, 1),
+            conv_relu(cfg.stem_reduce, cfg.stem_out, 3),  # inception (2)
+            norm,
+            nn.MaxPool2d(3, 2, padding=1),  # (B, 192, 28, 28)
         )
         modules: list[nn.Module] = []
         c = cfg.stem_out
@@ -216,7 +219,8 @@ class FaceNetNN1(nn.Module):
         norm = nn.LocalResponseNorm(cfg.lrn_size, alpha=1e-4, beta=0.75)
         layers: list[nn.Module] = [
             conv_relu(3, cfg.conv1, 7, stride=2),  # conv1 (B, 64, 110, 110)
-            nn.MaxPool2d(3, 2, padding=1), norm,  # pool1, rnorm1 (B, 64, 55, 55)
+            nn.MaxPool2d(3, 2, padding=1),
+            norm,  # pool1, rnorm1 (B, 64, 55, 55)
         ]
         c = cfg.conv1
         for i, width in enumerate(cfg.pairs):
@@ -323,7 +327,11 @@ def facenet_smoke(generator: torch.Generator) -> SmokeCase:
             InceptionSpec(8, 12, 16, 4, 8, "l2", 8),
             InceptionSpec(0, 16, 32, 4, 8, "max", 0, stride=2),
         ),
-        stem_width=8, stem_reduce=8, stem_out=24, image_size=32, embedding_dim=16,
+        stem_width=8,
+        stem_reduce=8,
+        stem_out=24,
+        image_size=32,
+        embedding_dim=16,
     )
     return triplet_case(FaceNetNN2(cfg), generator, cfg.image_size, cfg.embedding_dim)
 

@@ -163,8 +163,12 @@ class FastRCNNHead(nn.Module):
         super().__init__()
         self.fc = nn.Sequential(
             nn.Flatten(),  # (R, 512 * 7 * 7) = (R, 25088)
-            nn.Linear(in_channels * cfg.roi_size**2, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc6
-            nn.Linear(cfg.fc_width, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc7
+            nn.Linear(in_channels * cfg.roi_size**2, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc6
+            nn.Linear(cfg.fc_width, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc7
         )
         self.cls_score = nn.Linear(cfg.fc_width, cfg.num_classes + 1)  # (R, K + 1)
         self.bbox_pred = nn.Linear(cfg.fc_width, 4 * cfg.num_classes)  # (R, 4K)

@@ -178,12 +178,16 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float, max_keep: int) -> T
 
 
 @torch.no_grad()
-def propose(cfg: FasterRCNNConfig, anchors: Tensor, scores: Tensor, deltas: Tensor, image_size: tuple[int, int], training: bool) -> Tensor:
+def propose(
+    cfg: FasterRCNNConfig, anchors: Tensor, scores: Tensor, deltas: Tensor, image_size: tuple[int, int], training: bool
+) -> Tensor:
     """One image's proposals (Section 3.3): anchors (A, 4), scores (A, 2), deltas (A, 4) -> (P, 4)."""
     h, w = image_size
     objectness = scores.softmax(-1)[:, 1]  # (A,)
     boxes = decode_boxes(anchors, deltas)  # (A, 4)
-    boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1)
+    boxes = torch.stack(
+        [boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1
+    )
     big = ((boxes[:, 2] - boxes[:, 0]) >= cfg.min_size) & ((boxes[:, 3] - boxes[:, 1]) >= cfg.min_size)
     boxes, objectness = boxes[big], objectness[big]
     mode = 0 if training else 1
@@ -200,7 +204,9 @@ class FasterRCNN(nn.Module):
         self.trunk = vgg_trunk(det)  # shared by the RPN and the detector
         self.rpn = RegionProposalNetwork(cfg, det.widths[-1])
         self.head = FastRCNNHead(det, det.widths[-1])
-        self.register_buffer("reference_anchors", reference_anchors(cfg.anchor_scales, cfg.anchor_ratios), persistent=False)
+        self.register_buffer(
+            "reference_anchors", reference_anchors(cfg.anchor_scales, cfg.anchor_ratios), persistent=False
+        )
 
     def anchors(self, height: int, width: int) -> Tensor:  # (height * width * k, 4)
         return grid_anchors(self.reference_anchors, height, width, self.cfg.detector.feature_stride)
@@ -212,7 +218,13 @@ class FasterRCNN(nn.Module):
         anchors = self.anchors(*features.shape[-2:])  # (A, 4)
         size = tuple(images.shape[-2:])
         proposals = [propose(self.cfg, anchors, s, d, size, self.training) for s, d in zip(scores, deltas)]
-        return {"features": features, "rpn_scores": scores, "rpn_deltas": deltas, "anchors": anchors, "proposals": proposals}
+        return {
+            "features": features,
+            "rpn_scores": scores,
+            "rpn_deltas": deltas,
+            "anchors": anchors,
+            "proposals": proposals,
+        }
 
     def detect(self, features: Tensor, rois: Tensor) -> tuple[Tensor, Tensor]:
         """The Fast R-CNN head on rois (R, 5) = (image index, x1, y1, x2, y2) -> (R, K + 1), (R, 4K)."""
@@ -249,7 +261,9 @@ def label_anchors(
     return sampled, encode_boxes(anchors, gt_boxes[best_gt])
 
 
-def rpn_loss(scores: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor, num_locations: int, lam: float) -> dict[str, Tensor]:
+def rpn_loss(
+    scores: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor, num_locations: int, lam: float
+) -> dict[str, Tensor]:
     """Eq. 1 for one image: scores (A, 2), deltas (A, 4), labels (A,), targets (A, 4)."""
     sampled = labels >= 0
     l_cls = F.cross_entropy(scores[sampled], labels[sampled])  # 1/N_cls sum L_cls, N_cls = the mini-batch
@@ -304,7 +318,9 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
         anchor_labels.append(lab)
         anchor_targets.append(t)
         candidates = torch.cat([proposals, gt_boxes[i]])  # the gt boxes are candidates too (py-faster-rcnn)
-        r, lab, t = sample_rois(det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator))
+        r, lab, t = sample_rois(
+            det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator)
+        )
         rois.append(torch.cat([torch.full_like(r[:, :1], float(i)), r], 1))  # (R_i, 5)
         labels.append(lab)
         targets.append(t / torch.tensor(cfg.target_stds))
@@ -324,7 +340,14 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
         out = model(b["image"])
         locations = out["features"].shape[-2] * out["features"].shape[-1]  # N_reg: anchor locations
         rpn = [
-            rpn_loss(out["rpn_scores"][i], out["rpn_deltas"][i], b["anchor_labels"][i], b["anchor_targets"][i], locations, cfg.rpn_lambda)
+            rpn_loss(
+                out["rpn_scores"][i],
+                out["rpn_deltas"][i],
+                b["anchor_labels"][i],
+                b["anchor_targets"][i],
+                locations,
+                cfg.rpn_lambda,
+            )
             for i in range(n)
         ]
         class_scores, box_deltas = model.detect(out["features"], b["rois"])
@@ -343,7 +366,12 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
             class_scores, box_deltas = model.detect(out["features"], b["rois"])
         finally:
             model.train()
-        return {"rpn_scores": out["rpn_scores"], "rpn_deltas": out["rpn_deltas"], "class_scores": class_scores, "box_deltas": box_deltas}
+        return {
+            "rpn_scores": out["rpn_scores"],
+            "rpn_deltas": out["rpn_deltas"],
+            "class_scores": class_scores,
+            "box_deltas": box_deltas,
+        }
 
     a, r = anchors.shape[0], batch["rois"].shape[0]
     k = det.num_classes
@@ -352,7 +380,12 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
         batch=batch,
         step=step,
         outputs=outputs,
-        output_shapes={"rpn_scores": (n, a, 2), "rpn_deltas": (n, a, 4), "class_scores": (r, k + 1), "box_deltas": (r, 4 * k)},
+        output_shapes={
+            "rpn_scores": (n, a, 2),
+            "rpn_deltas": (n, a, 4),
+            "class_scores": (r, k + 1),
+            "box_deltas": (r, 4 * k),
+        },
         monitor="loss",
         steps=steps,
     )

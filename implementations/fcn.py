@@ -156,7 +156,9 @@ class FCN(nn.Module):
         self.cfg = cfg
         k = cfg.num_classes
         self.features = VGG16Features(cfg)
-        self.fc6 = nn.Sequential(conv_relu(cfg.widths[-1], cfg.fc_width, cfg.fc6_kernel, padding=0), nn.Dropout(cfg.dropout))
+        self.fc6 = nn.Sequential(
+            conv_relu(cfg.widths[-1], cfg.fc_width, cfg.fc6_kernel, padding=0), nn.Dropout(cfg.dropout)
+        )
         self.fc7 = nn.Sequential(conv_relu(cfg.fc_width, cfg.fc_width, 1, padding=0), nn.Dropout(cfg.dropout))
         self.score_fr = nn.Conv2d(cfg.fc_width, k, 1)
         skip_widths = {"pool4": cfg.widths[3], "pool3": cfg.widths[2]}

@@ -175,8 +175,10 @@ class SmokeGenerator(nn.Module):
         self.width = width
         self.project = nn.Sequential(nn.Linear(z_dim, width * 4 * 4), nn.ReLU())  # (B, 32*4*4)
         self.convs = nn.Sequential(
-            nn.ConvTranspose2d(width, width // 2, 4, 2, 1), nn.ReLU(),  # (B, 16, 8, 8)
-            nn.ConvTranspose2d(width // 2, 3, 4, 2, 1), nn.Tanh(),  # (B, 3, 16, 16)
+            nn.ConvTranspose2d(width, width // 2, 4, 2, 1),
+            nn.ReLU(),  # (B, 16, 8, 8)
+            nn.ConvTranspose2d(width // 2, 3, 4, 2, 1),
+            nn.Tanh(),  # (B, 3, 16, 16)
         )
 
     def forward(self, z: Tensor) -> Tensor:
@@ -220,7 +222,11 @@ def frechet_inception_distance_smoke(generator: torch.Generator) -> SmokeCase:
         samples = g(b["z"])
         features = metric(samples)
         mu_g, c_g = gaussian_statistics(features.double())
-        return {"samples": samples, "features": features, "fid": frechet_distance(b["mu_real"], b["cov_real"], mu_g, c_g)}
+        return {
+            "samples": samples,
+            "features": features,
+            "fid": frechet_distance(b["mu_real"], b["cov_real"], mu_g, c_g),
+        }
 
     return SmokeCase(
         networks={"generator": g, "metric": metric},  # the metric's parameters are frozen: not trained
@@ -230,7 +236,9 @@ def frechet_inception_distance_smoke(generator: torch.Generator) -> SmokeCase:
         output_shapes={"samples": (n, 3, 16, 16), "features": (n, 24), "fid": ()},
         monitor="loss",
         steps=8,
-        notes=["the Inception feature network has random frozen weights (no download); a real FID loads the ImageNet-trained graph"],
+        notes=[
+            "the Inception feature network has random frozen weights (no download); a real FID loads the ImageNet-trained graph"
+        ],
     )
 
 

@@ -99,7 +99,9 @@ class GoogLeNetConfig:
 
 
 def conv_relu(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel, stride, padding=kernel // 2), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel, stride, padding=kernel // 2), nn.ReLU(inplace=True)
+    )
 
 
 def max_pool() -> nn.MaxPool2d:
@@ -190,7 +192,9 @@ GOOGLENET_INFERENCE = GoogLeNetConfig(aux_classifiers=False)
 
 def _smoke_config(aux_classifiers: bool) -> GoogLeNetConfig:
     def narrow(s: InceptionSpec) -> InceptionSpec:
-        return InceptionSpec(*(max(8, v // 4) for v in (s.n1x1, s.n3x3_reduce, s.n3x3, s.n5x5_reduce, s.n5x5, s.pool_proj)))
+        return InceptionSpec(
+            *(max(8, v // 4) for v in (s.n1x1, s.n3x3_reduce, s.n3x3, s.n5x5_reduce, s.n5x5, s.pool_proj))
+        )
 
     return GoogLeNetConfig(
         stem_widths=(16, 16, 48),

@@ -42,8 +42,9 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -79,7 +80,11 @@ class SGDMGC(torch.optim.Optimizer):
     """Algorithm 1: SGD with momentum on centralised gradients."""
 
     def __init__(
-        self, params: Iterable[Any], lr: float = GC.lr, momentum: float = GC.momentum, weight_decay: float = 0.0,
+        self,
+        params: Iterable[Any],
+        lr: float = GC.lr,
+        momentum: float = GC.momentum,
+        weight_decay: float = 0.0,
     ):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
@@ -117,7 +122,10 @@ class AdamGC(Adam):
 def gc_resnet50_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = ResNetConfig(block="bottleneck", layers=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_width=8, num_classes=10)
     return classifier_case(
-        ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10,
+        ResNet(cfg),
+        generator,
+        input_shape=(3, 32, 32),
+        num_classes=10,
         optimizer=lambda params: SGDMGC(params, lr=0.05, momentum=GC.momentum, weight_decay=GC.weight_decay),
     )
 

@@ -154,7 +154,8 @@ class GNResNet(nn.Module):
     def __init__(self, cfg: GNResNetConfig):
         super().__init__()
         self.stem = nn.Sequential(
-            conv_gn(cfg.in_channels, cfg.stem_width, 7, cfg.groups, cfg.eps, stride=2), nn.ReLU(inplace=True),
+            conv_gn(cfg.in_channels, cfg.stem_width, 7, cfg.groups, cfg.eps, stride=2),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, padding=1),  # (B, 64, H/4, W/4)
         )
         stages = []
@@ -197,7 +198,11 @@ def group_norm_resnet_smoke(generator: torch.Generator) -> SmokeCase:
     model = GNResNet(cfg)
     batch_size = 2  # the paper's smallest per-GPU batch, where BN fails and GN does not
     return classifier_case(
-        model, generator, input_shape=(3, 32, 32), num_classes=10, batch_size=batch_size,
+        model,
+        generator,
+        input_shape=(3, 32, 32),
+        num_classes=10,
+        batch_size=batch_size,
         optimizer=lambda params: gn_sgd(params, cfg, batch_size),
     )
 

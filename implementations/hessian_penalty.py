@@ -77,8 +77,8 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -231,7 +231,12 @@ def hessian_penalty_smoke(random: torch.Generator) -> SmokeCase:
         g_loss = g_adv + cfg.weight * hp
         g_loss.backward()
         opt_g.step()
-        return {**critic_losses, "g_adversarial": g_adv.detach(), "hessian_penalty": hp.detach(), "g_loss": g_loss.detach()}
+        return {
+            **critic_losses,
+            "g_adversarial": g_adv.detach(),
+            "hessian_penalty": hp.detach(),
+            "g_loss": g_loss.detach(),
+        }
 
     return gan_case(G, D, batch, step, steps=steps)
 

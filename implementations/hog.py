@@ -97,7 +97,9 @@ def orientation_votes(gx: Tensor, gy: Tensor, bins: int) -> Tensor:
     upper_share = position - lower  # in [0, 1)
     lower_bin = torch.remainder(lower, bins).long()  # 0 degrees lies between the last bin and the first
     upper_bin = torch.remainder(lower + 1, bins).long()
-    votes = F.one_hot(lower_bin, bins) * (1 - upper_share)[..., None] + F.one_hot(upper_bin, bins) * upper_share[..., None]
+    votes = (
+        F.one_hot(lower_bin, bins) * (1 - upper_share)[..., None] + F.one_hot(upper_bin, bins) * upper_share[..., None]
+    )
     return (votes * magnitude[..., None]).permute(0, 3, 1, 2)  # (B, bins, H, W)
 
 

@@ -104,11 +104,11 @@ class IcGANConfig:
 
     @property
     def generator_widths(self) -> tuple[int, ...]:  # (512, 256, 128, 64) for 64x64
-        return tuple(self.ngf * 2 ** i for i in reversed(range(self.hidden_layers + 1)))
+        return tuple(self.ngf * 2**i for i in reversed(range(self.hidden_layers + 1)))
 
     @property
     def discriminator_widths(self) -> tuple[int, ...]:  # (64, 128, 256, 512) for 64x64
-        return tuple(self.ndf * 2 ** i for i in range(self.hidden_layers + 1))
+        return tuple(self.ndf * 2**i for i in range(self.hidden_layers + 1))
 
 
 class Generator(nn.Module):
@@ -118,7 +118,9 @@ class Generator(nn.Module):
         super().__init__()
         w = cfg.generator_widths
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(cfg.z_dim + cfg.y_dim, w[0], 4), nn.BatchNorm2d(w[0]), nn.ReLU()  # (B, 512, 4, 4)
+            nn.ConvTranspose2d(cfg.z_dim + cfg.y_dim, w[0], 4),
+            nn.BatchNorm2d(w[0]),
+            nn.ReLU(),  # (B, 512, 4, 4)
         ]
         for c_in, c_out in zip(w, w[1:]):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -160,11 +162,13 @@ class Encoder(nn.Module):
         for _ in range(cfg.encoder_convs):
             layers += [nn.Conv2d(c_in, c_out, 5, 2, 2), nn.BatchNorm2d(c_out), nn.ReLU()]
             c_in, c_out = c_out, c_out * 2
-        side = cfg.image_size // 2 ** cfg.encoder_convs
+        side = cfg.image_size // 2**cfg.encoder_convs
         flat = c_in * side * side  # 256 * 4 * 4 = 4096
         fc = fc_width or flat
         self.convs = nn.Sequential(*layers)
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(flat, fc), nn.BatchNorm1d(fc), nn.ReLU(), nn.Linear(fc, out_dim))
+        self.fc = nn.Sequential(
+            nn.Flatten(), nn.Linear(flat, fc), nn.BatchNorm1d(fc), nn.ReLU(), nn.Linear(fc, out_dim)
+        )
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C, H, W) -> (B, out_dim)
         return self.fc(self.convs(x))
@@ -261,7 +265,12 @@ def icgan_case(model: IcGAN, random: torch.Generator, *, steps: int = 8) -> Smok
         ey_loss = F.mse_loss(ey(bt["real"]), bt["y_real"])
         ey_loss.backward()
         opt_ey.step()
-        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "ez_loss": ez_loss.detach(), "ey_loss": ey_loss.detach()}
+        return {
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "ez_loss": ez_loss.detach(),
+            "ey_loss": ey_loss.detach(),
+        }
 
     def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
         model.eval()
@@ -290,8 +299,16 @@ def icgan_case(model: IcGAN, random: torch.Generator, *, steps: int = 8) -> Smok
 
 CELEBA_64 = IcGANConfig()
 SMOKE = IcGANConfig(
-    z_dim=16, y_dim=6, image_size=16, ngf=8, ndf=8, encoder_convs=2, encoder_width=8,
-    encoder_fc_z=32, encoder_fc_y=16, batch_size=8,
+    z_dim=16,
+    y_dim=6,
+    image_size=16,
+    ngf=8,
+    ndf=8,
+    encoder_convs=2,
+    encoder_width=8,
+    encoder_fc_z=32,
+    encoder_fc_y=16,
+    batch_size=8,
 )
 
 

@@ -242,17 +242,26 @@ class Discriminator(nn.Module):
         act = lambda: nn.LeakyReLU(cfg.leaky_slope)  # noqa: E731
         self.body = nn.Sequential(
             nn.Dropout(cfg.input_dropout),
-            WNConv2d(cfg.channels, w1, 3, padding=1), act(),
-            WNConv2d(w1, w1, 3, padding=1), act(),
-            WNConv2d(w1, w1, 3, stride=2, padding=1), act(),  # (B, 96, 16, 16)
+            WNConv2d(cfg.channels, w1, 3, padding=1),
+            act(),
+            WNConv2d(w1, w1, 3, padding=1),
+            act(),
+            WNConv2d(w1, w1, 3, stride=2, padding=1),
+            act(),  # (B, 96, 16, 16)
             nn.Dropout(cfg.dropout),
-            WNConv2d(w1, w2, 3, padding=1), act(),
-            WNConv2d(w2, w2, 3, padding=1), act(),
-            WNConv2d(w2, w2, 3, stride=2, padding=1), act(),  # (B, 192, 8, 8)
+            WNConv2d(w1, w2, 3, padding=1),
+            act(),
+            WNConv2d(w2, w2, 3, padding=1),
+            act(),
+            WNConv2d(w2, w2, 3, stride=2, padding=1),
+            act(),  # (B, 192, 8, 8)
             nn.Dropout(cfg.dropout),
-            WNConv2d(w2, w2, 3), act(),  # (B, 192, 6, 6)
-            WNConv2d(w2, w2, 1), act(),  # NIN
-            WNConv2d(w2, w2, 1), act(),  # NIN
+            WNConv2d(w2, w2, 3),
+            act(),  # (B, 192, 6, 6)
+            WNConv2d(w2, w2, 1),
+            act(),  # NIN
+            WNConv2d(w2, w2, 1),
+            act(),  # NIN
         )
         self.minibatch = None  # Section 3.2, off in the feature-matching model
         if cfg.minibatch_kernels:

@@ -82,7 +82,7 @@ def split_kl(probs: Tensor) -> Tensor:
 def mean_kl_per_split(probs: Tensor, splits: int) -> Tensor:
     """log IS of each of ``splits`` consecutive equal parts (as the authors' code cuts them): (splits,)."""
     n = probs.shape[0]
-    return torch.stack([split_kl(probs[i * n // splits:(i + 1) * n // splits]) for i in range(splits)])
+    return torch.stack([split_kl(probs[i * n // splits : (i + 1) * n // splits]) for i in range(splits)])
 
 
 def inception_score_from_probs(probs: Tensor, splits: int = 10) -> tuple[Tensor, Tensor]:
@@ -119,7 +119,9 @@ SMOKE_LOGIT_GAIN = 100.0  # the frozen random classifier's softmax weights, scal
 
 def inception_score_smoke(generator: torch.Generator) -> SmokeCase:
     # one Inception module per stage, widths / 128: 24 pool_3 features, 10 classes, 2 splits of 16
-    cfg = replace(PAPER, inception=SMOKE_INCEPTION, feature_dim=24, num_classes=10, image_size=SMOKE_IMAGE_SIZE, splits=2)
+    cfg = replace(
+        PAPER, inception=SMOKE_INCEPTION, feature_dim=24, num_classes=10, image_size=SMOKE_IMAGE_SIZE, splits=2
+    )
     n, z_dim = 32, 16
     g = SmokeGenerator(z_dim)
     classifier = freeze(InceptionClassifier(cfg))
@@ -151,7 +153,9 @@ def inception_score_smoke(generator: torch.Generator) -> SmokeCase:
         output_shapes={"samples": (n, 3, 16, 16), "probs": (n, 10), "inception_score": (), "std": ()},
         monitor="loss",
         steps=8,
-        notes=["the Inception classifier has random frozen weights (no download); a real score loads the ImageNet-trained graph"],
+        notes=[
+            "the Inception classifier has random frozen weights (no download); a real score loads the ImageNet-trained graph"
+        ],
     )
 
 

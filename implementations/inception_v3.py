@@ -69,8 +69,14 @@ class InceptionV3Config:
 class ConvBN(nn.Sequential):
     """conv (no bias) -> BN -> ReLU; kernel may be rectangular (1 x n or n x 1)."""
 
-    def __init__(self, cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1, padding: Any = 0, eps: float = 1e-3):
-        super().__init__(nn.Conv2d(cin, cout, kernel, stride, padding, bias=False), nn.BatchNorm2d(cout, eps=eps), nn.ReLU(inplace=True))
+    def __init__(
+        self, cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1, padding: Any = 0, eps: float = 1e-3
+    ):
+        super().__init__(
+            nn.Conv2d(cin, cout, kernel, stride, padding, bias=False),
+            nn.BatchNorm2d(cout, eps=eps),
+            nn.ReLU(inplace=True),
+        )
 
 
 class InceptionA(nn.Module):
@@ -81,7 +87,9 @@ class InceptionA(nn.Module):
         self.b1 = ConvBN(cin, w(64), 1, eps=eps)
         self.b5 = nn.Sequential(ConvBN(cin, w(48), 1, eps=eps), ConvBN(w(48), w(64), 5, padding=2, eps=eps))
         self.b3 = nn.Sequential(
-            ConvBN(cin, w(64), 1, eps=eps), ConvBN(w(64), w(96), 3, padding=1, eps=eps), ConvBN(w(96), w(96), 3, padding=1, eps=eps)
+            ConvBN(cin, w(64), 1, eps=eps),
+            ConvBN(w(64), w(96), 3, padding=1, eps=eps),
+            ConvBN(w(96), w(96), 3, padding=1, eps=eps),
         )
         self.bp = nn.Sequential(nn.AvgPool2d(3, 1, 1), ConvBN(cin, pool_features, 1, eps=eps))
         self.out_channels = w(64) + w(64) + w(96) + pool_features
@@ -96,7 +104,11 @@ class ReductionB(nn.Module):
     def __init__(self, cin: int, w, eps: float):
         super().__init__()
         self.b3 = ConvBN(cin, w(384), 3, 2, eps=eps)
-        self.b3d = nn.Sequential(ConvBN(cin, w(64), 1, eps=eps), ConvBN(w(64), w(96), 3, padding=1, eps=eps), ConvBN(w(96), w(96), 3, 2, eps=eps))
+        self.b3d = nn.Sequential(
+            ConvBN(cin, w(64), 1, eps=eps),
+            ConvBN(w(64), w(96), 3, padding=1, eps=eps),
+            ConvBN(w(96), w(96), 3, 2, eps=eps),
+        )
         self.pool = nn.MaxPool2d(3, 2)
         self.out_channels = w(384) + w(96) + cin
 
@@ -111,11 +123,17 @@ class InceptionC(nn.Module):
         super().__init__()
         h, v = ((1, 7), (0, 3)), ((7, 1), (3, 0))  # (kernel, padding) of 1x7 and 7x1
         self.b1 = ConvBN(cin, w(192), 1, eps=eps)
-        self.b7 = nn.Sequential(ConvBN(cin, c7, 1, eps=eps), ConvBN(c7, c7, h[0], padding=h[1], eps=eps), ConvBN(c7, w(192), v[0], padding=v[1], eps=eps))
+        self.b7 = nn.Sequential(
+            ConvBN(cin, c7, 1, eps=eps),
+            ConvBN(c7, c7, h[0], padding=h[1], eps=eps),
+            ConvBN(c7, w(192), v[0], padding=v[1], eps=eps),
+        )
         self.b7d = nn.Sequential(
             ConvBN(cin, c7, 1, eps=eps),
-            ConvBN(c7, c7, v[0], padding=v[1], eps=eps), ConvBN(c7, c7, h[0], padding=h[1], eps=eps),
-            ConvBN(c7, c7, v[0], padding=v[1], eps=eps), ConvBN(c7, w(192), h[0], padding=h[1], eps=eps),
+            ConvBN(c7, c7, v[0], padding=v[1], eps=eps),
+            ConvBN(c7, c7, h[0], padding=h[1], eps=eps),
+            ConvBN(c7, c7, v[0], padding=v[1], eps=eps),
+            ConvBN(c7, w(192), h[0], padding=h[1], eps=eps),
         )
         self.bp = nn.Sequential(nn.AvgPool2d(3, 1, 1), ConvBN(cin, w(192), 1, eps=eps))
         self.out_channels = 4 * w(192)
@@ -131,8 +149,10 @@ class ReductionD(nn.Module):
         super().__init__()
         self.b3 = nn.Sequential(ConvBN(cin, w(192), 1, eps=eps), ConvBN(w(192), w(320), 3, 2, eps=eps))
         self.b7 = nn.Sequential(
-            ConvBN(cin, w(192), 1, eps=eps), ConvBN(w(192), w(192), (1, 7), padding=(0, 3), eps=eps),
-            ConvBN(w(192), w(192), (7, 1), padding=(3, 0), eps=eps), ConvBN(w(192), w(192), 3, 2, eps=eps),
+            ConvBN(cin, w(192), 1, eps=eps),
+            ConvBN(w(192), w(192), (1, 7), padding=(0, 3), eps=eps),
+            ConvBN(w(192), w(192), (7, 1), padding=(3, 0), eps=eps),
+            ConvBN(w(192), w(192), 3, 2, eps=eps),
         )
         self.pool = nn.MaxPool2d(3, 2)
         self.out_channels = w(320) + w(192) + cin
@@ -160,7 +180,11 @@ class InceptionE(nn.Module):
         super().__init__()
         self.b1 = ConvBN(cin, w(320), 1, eps=eps)
         self.b3 = nn.Sequential(ConvBN(cin, w(384), 1, eps=eps), SplitConv(w(384), w(384), eps))
-        self.b3d = nn.Sequential(ConvBN(cin, w(448), 1, eps=eps), ConvBN(w(448), w(384), 3, padding=1, eps=eps), SplitConv(w(384), w(384), eps))
+        self.b3d = nn.Sequential(
+            ConvBN(cin, w(448), 1, eps=eps),
+            ConvBN(w(448), w(384), 3, padding=1, eps=eps),
+            SplitConv(w(384), w(384), eps),
+        )
         self.bp = nn.Sequential(nn.AvgPool2d(3, 1, 1), ConvBN(cin, w(192), 1, eps=eps))
         self.out_channels = w(320) + 4 * w(384) + w(192)
 
@@ -234,14 +258,26 @@ class InceptionV3(nn.Module):
 INCEPTION_V3 = InceptionV3Config()
 
 
-def label_smoothing_case(model: nn.Module, generator: torch.Generator, *, input_shape: tuple[int, ...],
-                         num_classes: int, smoothing: float, aux_weight: float = 0.4, batch_size: int = 4,
-                         lr: float = 1e-3, steps: int = 8) -> SmokeCase:
+def label_smoothing_case(
+    model: nn.Module,
+    generator: torch.Generator,
+    *,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    smoothing: float,
+    aux_weight: float = 0.4,
+    batch_size: int = 4,
+    lr: float = 1e-3,
+    steps: int = 8,
+) -> SmokeCase:
     """Classifier training on one synthetic batch with label-smoothed cross-entropy (Section 7).
 
     The smoothed loss is monitored; the auxiliary head's loss is added with ``aux_weight``.
     """
-    batch = {"image": random_images(generator, batch_size, input_shape), "label": random_labels(generator, batch_size, num_classes)}
+    batch = {
+        "image": random_images(generator, batch_size, input_shape),
+        "label": random_labels(generator, batch_size, num_classes),
+    }
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def step(b: Any) -> Losses:
@@ -262,8 +298,15 @@ def label_smoothing_case(model: nn.Module, generator: torch.Generator, *, input_
         finally:
             model.train()
 
-    return SmokeCase(networks={"model": model}, batch=batch, step=step, outputs=outputs,
-                     output_shapes={"logits": (batch_size, num_classes)}, monitor="loss", steps=steps)
+    return SmokeCase(
+        networks={"model": model},
+        batch=batch,
+        step=step,
+        outputs=outputs,
+        output_shapes={"logits": (batch_size, num_classes)},
+        monitor="loss",
+        steps=steps,
+    )
 
 
 def inception_v3_smoke(generator: torch.Generator) -> SmokeCase:
@@ -271,8 +314,9 @@ def inception_v3_smoke(generator: torch.Generator) -> SmokeCase:
         num_classes=10, width_divisor=8, a_pool_features=(32,), c_channels_7x7=(128,), num_e=1, aux_kernel=1
     )
     # 139x139 gives 15x15 maps at the 35x35 stage, 7x7 at the 17x17 stage (aux pool -> 1x1), 3x3 at the end.
-    return label_smoothing_case(InceptionV3(cfg), generator, input_shape=(3, 139, 139), num_classes=10,
-                                smoothing=cfg.label_smoothing)
+    return label_smoothing_case(
+        InceptionV3(cfg), generator, input_shape=(3, 139, 139), num_classes=10, smoothing=cfg.label_smoothing
+    )
 
 
 @register_model(entry="inception-v3", smoke=inception_v3_smoke, input_shape=(3, 299, 299))

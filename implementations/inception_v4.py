@@ -59,7 +59,11 @@ class ConvBN(nn.Sequential):
     def __init__(self, cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1, valid: bool = False):
         k = (kernel, kernel) if isinstance(kernel, int) else kernel
         padding = (0, 0) if valid else (k[0] // 2, k[1] // 2)
-        super().__init__(nn.Conv2d(cin, cout, k, stride, padding, bias=False), nn.BatchNorm2d(cout, eps=BN_EPS), nn.ReLU(inplace=True))
+        super().__init__(
+            nn.Conv2d(cin, cout, k, stride, padding, bias=False),
+            nn.BatchNorm2d(cout, eps=BN_EPS),
+            nn.ReLU(inplace=True),
+        )
 
 
 class Branches(nn.Module):
@@ -89,12 +93,19 @@ class StemV4(nn.Module):
 
     def __init__(self, w):
         super().__init__()
-        self.convs = seq(ConvBN(3, w(32), 3, 2, valid=True), ConvBN(w(32), w(32), 3, valid=True), ConvBN(w(32), w(64), 3))  # (B, 64, 147, 147)
+        self.convs = seq(
+            ConvBN(3, w(32), 3, 2, valid=True), ConvBN(w(32), w(32), 3, valid=True), ConvBN(w(32), w(64), 3)
+        )  # (B, 64, 147, 147)
         self.mixed1 = Branches(nn.MaxPool2d(3, 2), ConvBN(w(64), w(96), 3, 2, valid=True))  # (B, 160, 73, 73)
         c = w(64) + w(96)
         self.mixed2 = Branches(
             seq(ConvBN(c, w(64), 1), ConvBN(w(64), w(96), 3, valid=True)),
-            seq(ConvBN(c, w(64), 1), ConvBN(w(64), w(64), (7, 1)), ConvBN(w(64), w(64), (1, 7)), ConvBN(w(64), w(96), 3, valid=True)),
+            seq(
+                ConvBN(c, w(64), 1),
+                ConvBN(w(64), w(64), (7, 1)),
+                ConvBN(w(64), w(64), (1, 7)),
+                ConvBN(w(64), w(96), 3, valid=True),
+            ),
         )  # (B, 192, 71, 71)
         self.mixed3 = Branches(ConvBN(2 * w(96), w(192), 3, 2, valid=True), nn.MaxPool2d(3, 2))  # (B, 384, 35, 35)
         self.out_channels = w(192) + 2 * w(96)
@@ -140,8 +151,11 @@ def inception_b(cin: int, w) -> tuple[nn.Module, int]:
         ConvBN(cin, w(384), 1),
         seq(ConvBN(cin, w(192), 1), ConvBN(w(192), w(224), (1, 7)), ConvBN(w(224), w(256), (7, 1))),
         seq(
-            ConvBN(cin, w(192), 1), ConvBN(w(192), w(192), (1, 7)), ConvBN(w(192), w(224), (7, 1)),
-            ConvBN(w(224), w(224), (1, 7)), ConvBN(w(224), w(256), (7, 1)),
+            ConvBN(cin, w(192), 1),
+            ConvBN(w(192), w(192), (1, 7)),
+            ConvBN(w(192), w(224), (7, 1)),
+            ConvBN(w(224), w(224), (1, 7)),
+            ConvBN(w(224), w(256), (7, 1)),
         ),
     )
     return block, w(128) + w(384) + 2 * w(256)
@@ -158,7 +172,12 @@ def inception_c(cin: int, w) -> tuple[nn.Module, int]:
         seq(avg_pool(), ConvBN(cin, w(256), 1)),
         ConvBN(cin, w(256), 1),
         seq(ConvBN(cin, w(384), 1), split_1x3_3x1(w(384), w(256))),
-        seq(ConvBN(cin, w(384), 1), ConvBN(w(384), w(448), (1, 3)), ConvBN(w(448), w(512), (3, 1)), split_1x3_3x1(w(512), w(256))),
+        seq(
+            ConvBN(cin, w(384), 1),
+            ConvBN(w(384), w(448), (1, 3)),
+            ConvBN(w(448), w(512), (3, 1)),
+            split_1x3_3x1(w(512), w(256)),
+        ),
     )
     return block, 6 * w(256)
 
@@ -178,7 +197,12 @@ def reduction_b_v4(cin: int, w) -> tuple[nn.Module, int]:
     block = Branches(
         nn.MaxPool2d(3, 2),
         seq(ConvBN(cin, w(192), 1), ConvBN(w(192), w(192), 3, 2, valid=True)),
-        seq(ConvBN(cin, w(256), 1), ConvBN(w(256), w(256), (1, 7)), ConvBN(w(256), w(320), (7, 1)), ConvBN(w(320), w(320), 3, 2, valid=True)),
+        seq(
+            ConvBN(cin, w(256), 1),
+            ConvBN(w(256), w(256), (1, 7)),
+            ConvBN(w(256), w(320), (7, 1)),
+            ConvBN(w(320), w(320), 3, 2, valid=True),
+        ),
     )
     return block, cin + w(192) + w(320)
 
@@ -209,13 +233,27 @@ class ResWidths:
     red_b: tuple[int, int, int, int, int, int, int]  # 1x1 -> 3x3/2 | 1x1 -> 3x3/2 | 1x1 -> 3x3 -> 3x3/2
 
 
-RES_V1 = ResWidths(a=(32, 32, 32, 32, 32, 32), b=(128, 128, 128, 128), c=(192, 192, 192, 192), red_b=(256, 384, 256, 256, 256, 256, 256))
-RES_V2 = ResWidths(a=(32, 32, 32, 32, 48, 64), b=(192, 128, 160, 192), c=(192, 192, 224, 256), red_b=(256, 384, 256, 288, 256, 288, 320))
+RES_V1 = ResWidths(
+    a=(32, 32, 32, 32, 32, 32),
+    b=(128, 128, 128, 128),
+    c=(192, 192, 192, 192),
+    red_b=(256, 384, 256, 256, 256, 256, 256),
+)
+RES_V2 = ResWidths(
+    a=(32, 32, 32, 32, 48, 64),
+    b=(192, 128, 160, 192),
+    c=(192, 192, 224, 256),
+    red_b=(256, 384, 256, 288, 256, 288, 320),
+)
 
 
 def res_a(cin: int, ws: ResWidths, w, scale: float) -> tuple[nn.Module, int]:
     a1, a2r, a2, a3r, a3a, a3b = (w(v) for v in ws.a)
-    br = Branches(ConvBN(cin, a1, 1), seq(ConvBN(cin, a2r, 1), ConvBN(a2r, a2, 3)), seq(ConvBN(cin, a3r, 1), ConvBN(a3r, a3a, 3), ConvBN(a3a, a3b, 3)))
+    br = Branches(
+        ConvBN(cin, a1, 1),
+        seq(ConvBN(cin, a2r, 1), ConvBN(a2r, a2, 3)),
+        seq(ConvBN(cin, a3r, 1), ConvBN(a3r, a3a, 3), ConvBN(a3a, a3b, 3)),
+    )
     return Residual(br, a1 + a2 + a3b, cin, scale), cin
 
 
@@ -309,14 +347,24 @@ class InceptionV4(nn.Module):
 
 
 INCEPTION_V4 = InceptionV4Config("v4", blocks=(4, 7, 3), reduction_a=(192, 224, 256, 384))
-INCEPTION_RESNET_V1 = InceptionV4Config("resnet_v1", blocks=(5, 10, 5), reduction_a=(192, 192, 256, 384), res_widths=RES_V1)
-INCEPTION_RESNET_V2 = InceptionV4Config("resnet_v2", blocks=(5, 10, 5), reduction_a=(256, 256, 384, 384), res_widths=RES_V2)
+INCEPTION_RESNET_V1 = InceptionV4Config(
+    "resnet_v1", blocks=(5, 10, 5), reduction_a=(192, 192, 256, 384), res_widths=RES_V1
+)
+INCEPTION_RESNET_V2 = InceptionV4Config(
+    "resnet_v2", blocks=(5, 10, 5), reduction_a=(256, 256, 384, 384), res_widths=RES_V2
+)
 
 
 def _smoke(cfg: InceptionV4Config):
     def smoke(generator: torch.Generator) -> SmokeCase:
-        small = InceptionV4Config(cfg.variant, blocks=(1, 1, 1), reduction_a=cfg.reduction_a, res_widths=cfg.res_widths,
-                                  num_classes=10, width_divisor=8)
+        small = InceptionV4Config(
+            cfg.variant,
+            blocks=(1, 1, 1),
+            reduction_a=cfg.reduction_a,
+            res_widths=cfg.res_widths,
+            num_classes=10,
+            width_divisor=8,
+        )
         # 75x75 -> 7x7 after the stem, 3x3 after reduction A, 1x1 after reduction B.
         return classifier_case(InceptionV4(small), generator, input_shape=(3, 75, 75), num_classes=10)
 

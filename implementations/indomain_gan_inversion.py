@@ -237,9 +237,7 @@ def discriminator_loss(cfg: IDInvertConfig, d: nn.Module, real: Tensor, fake: Te
 # --- configurations and the smoke case -----------------------------------------------------------
 
 FFHQ_256 = IDInvertConfig()
-SMOKE = IDInvertConfig(
-    resolution=32, w_dim=16, base_width=8, max_width=32, vgg_widths=(8, 16, 32, 64), batch_size=4
-)
+SMOKE = IDInvertConfig(resolution=32, w_dim=16, base_width=8, max_width=32, vgg_widths=(8, 16, 32, 64), batch_size=4)
 SMOKE_GAN = StyleGANConfig(resolution=32, z_dim=16, w_dim=16, fmap_base=64, fmap_max=16)
 
 

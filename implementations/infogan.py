@@ -120,8 +120,12 @@ class Generator(nn.Module):
         w0, s = cfg.generator_widths[0], cfg.start_size
         self.shape = (w0, s, s)
         self.fc = nn.Sequential(
-            nn.Linear(cfg.latent_dim, cfg.generator_fc, bias=False), nn.BatchNorm1d(cfg.generator_fc), nn.ReLU(),
-            nn.Linear(cfg.generator_fc, w0 * s * s, bias=False), nn.BatchNorm1d(w0 * s * s), nn.ReLU(),
+            nn.Linear(cfg.latent_dim, cfg.generator_fc, bias=False),
+            nn.BatchNorm1d(cfg.generator_fc),
+            nn.ReLU(),
+            nn.Linear(cfg.generator_fc, w0 * s * s, bias=False),
+            nn.BatchNorm1d(w0 * s * s),
+            nn.ReLU(),
         )
         layers: list[nn.Module] = []
         widths = cfg.generator_widths
@@ -156,7 +160,9 @@ class Discriminator(nn.Module):
         self.trunk = nn.Sequential(*layers)
         self.d_head = nn.Linear(cfg.trunk_fc, 1)
         self.q_head = nn.Sequential(
-            nn.Linear(cfg.trunk_fc, cfg.q_fc, bias=False), nn.BatchNorm1d(cfg.q_fc), act,
+            nn.Linear(cfg.trunk_fc, cfg.q_fc, bias=False),
+            nn.BatchNorm1d(cfg.q_fc),
+            act,
             nn.Linear(cfg.q_fc, cfg.q_outputs),
         )
 
@@ -297,7 +303,13 @@ def infogan_case(gan: InfoGAN, random: torch.Generator, *, steps: int = 8) -> Sm
 
 MNIST = InfoGANConfig()
 SMOKE = InfoGANConfig(
-    noise_dim=8, image_size=16, generator_fc=64, generator_widths=(16, 8), trunk_widths=(8, 16), trunk_fc=64, q_fc=16,
+    noise_dim=8,
+    image_size=16,
+    generator_fc=64,
+    generator_widths=(16, 8),
+    trunk_widths=(8, 16),
+    trunk_fc=64,
+    q_fc=16,
     batch_size=16,
 )
 

@@ -65,7 +65,7 @@ class KNearestNeighbours:
         self.labels: Tensor | None = None
         self.num_classes = 0
 
-    def fit(self, x: Tensor, y: Tensor) -> "KNearestNeighbours":
+    def fit(self, x: Tensor, y: Tensor) -> KNearestNeighbours:
         """Remember the examples (N, ...) and their labels (N,); that is all the training there is."""
         self.stored, self.labels = x.flatten(1).float(), y.long()
         self.num_classes = int(self.labels.max()) + 1

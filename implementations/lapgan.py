@@ -131,8 +131,12 @@ class CoarseDiscriminator(nn.Module):
         s, h = cfg.sizes[-1], cfg.coarse_d_hidden
         self.net = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(cfg.channels * s * s, h), nn.ReLU(), nn.Dropout(cfg.dropout),
-            nn.Linear(h, h), nn.ReLU(), nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.channels * s * s, h),
+            nn.ReLU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(h, h),
+            nn.ReLU(),
+            nn.Dropout(cfg.dropout),
             nn.Linear(h, 1),
         )
 
@@ -148,8 +152,10 @@ class ResidualGenerator(nn.Module):
         k1, k2, k3 = cfg.g_kernels
         w = cfg.g_width
         self.net = nn.Sequential(
-            nn.Conv2d(cfg.channels + 1, w, k1, padding=k1 // 2), nn.ReLU(),  # (B, 128, s, s)
-            nn.Conv2d(w, w, k2, padding=k2 // 2), nn.ReLU(),  # (B, 128, s, s)
+            nn.Conv2d(cfg.channels + 1, w, k1, padding=k1 // 2),
+            nn.ReLU(),  # (B, 128, s, s)
+            nn.Conv2d(w, w, k2, padding=k2 // 2),
+            nn.ReLU(),  # (B, 128, s, s)
             nn.Conv2d(w, cfg.channels, k3, padding=k3 // 2),  # (B, 3, s, s), no nonlinearity
         )
 
@@ -165,9 +171,12 @@ class ResidualDiscriminator(nn.Module):
         k, w = cfg.d_kernel, cfg.d_width
         side = ((size - k + 1) - k) // 2 + 1  # valid conv, then valid conv with stride 2
         self.net = nn.Sequential(
-            nn.Conv2d(cfg.channels, w, k), nn.ReLU(),  # (B, 128, s - 4, s - 4)
-            nn.Conv2d(w, w, k, stride=2), nn.ReLU(),  # (B, 128, side, side)
-            nn.Flatten(), nn.Dropout(cfg.dropout),
+            nn.Conv2d(cfg.channels, w, k),
+            nn.ReLU(),  # (B, 128, s - 4, s - 4)
+            nn.Conv2d(w, w, k, stride=2),
+            nn.ReLU(),  # (B, 128, side, side)
+            nn.Flatten(),
+            nn.Dropout(cfg.dropout),
             nn.Linear(w * side * side, 1),
         )
 

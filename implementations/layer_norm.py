@@ -118,8 +118,12 @@ LN_MNIST_MLP = LNMLPConfig()
 def layer_norm_mlp_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = LNMLPConfig(in_features=64, hidden=(32, 32), batch_size=4)
     return classifier_case(
-        LNMLP(cfg), generator, input_shape=(cfg.in_features,), num_classes=cfg.num_classes,
-        batch_size=cfg.batch_size, optimizer=lambda params: torch.optim.Adam(params, lr=cfg.lr),
+        LNMLP(cfg),
+        generator,
+        input_shape=(cfg.in_features,),
+        num_classes=cfg.num_classes,
+        batch_size=cfg.batch_size,
+        optimizer=lambda params: torch.optim.Adam(params, lr=cfg.lr),
     )
 
 

@@ -36,9 +36,21 @@ from implementations.smoke import SmokeCase, classifier_case
 
 # Table I of the paper: which S2 maps (columns 0-5) each C3 map (rows 0-15) takes as input.
 C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (0, 4, 5),
+    (0, 1, 5),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (0, 3, 4, 5),
+    (0, 1, 4, 5),
+    (0, 1, 2, 5),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
 
@@ -111,11 +123,16 @@ class LeNet5(nn.Module):
         squash = ScaledTanh(cfg.squash_amplitude, cfg.squash_slope)
         c3_maps = len(cfg.c3_connections)
         self.features = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, cfg.c1_maps, 5), squash,  # C1 (B, 6, 28, 28)
-            Subsampling(cfg.c1_maps), squash,  # S2 (B, 6, 14, 14)
-            PartialConv(cfg.c3_connections), squash,  # C3 (B, 16, 10, 10)
-            Subsampling(c3_maps), squash,  # S4 (B, 16, 5, 5)
-            nn.Conv2d(c3_maps, cfg.c5_maps, 5), squash,  # C5 (B, 120, 1, 1)
+            nn.Conv2d(cfg.in_channels, cfg.c1_maps, 5),
+            squash,  # C1 (B, 6, 28, 28)
+            Subsampling(cfg.c1_maps),
+            squash,  # S2 (B, 6, 14, 14)
+            PartialConv(cfg.c3_connections),
+            squash,  # C3 (B, 16, 10, 10)
+            Subsampling(c3_maps),
+            squash,  # S4 (B, 16, 5, 5)
+            nn.Conv2d(c3_maps, cfg.c5_maps, 5),
+            squash,  # C5 (B, 120, 1, 1)
         )
         self.f6 = nn.Sequential(nn.Flatten(), nn.Linear(cfg.c5_maps, cfg.f6_units), squash)  # (B, 84)
         self.rbf = EuclideanRBF(cfg.f6_units, cfg.num_classes)
@@ -129,7 +146,10 @@ def lenet_smoke(generator: torch.Generator) -> SmokeCase:
     # LeNet-5 is small enough that the smoke case trains the paper configuration itself.
     cfg = LeNetConfig()
     return classifier_case(
-        LeNet5(cfg), generator, input_shape=(cfg.in_channels, cfg.image_size, cfg.image_size), num_classes=cfg.num_classes
+        LeNet5(cfg),
+        generator,
+        input_shape=(cfg.in_channels, cfg.image_size, cfg.image_size),
+        num_classes=cfg.num_classes,
     )
 
 

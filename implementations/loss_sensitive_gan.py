@@ -101,7 +101,9 @@ class Generator(nn.Module):
         super().__init__()
         w, s = cfg.generator_widths, cfg.start_size
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(cfg.z_dim, w[0], s, bias=False), nn.BatchNorm2d(w[0]), nn.ReLU()  # (B, 512, 4, 4)
+            nn.ConvTranspose2d(cfg.z_dim, w[0], s, bias=False),
+            nn.BatchNorm2d(w[0]),
+            nn.ReLU(),  # (B, 512, 4, 4)
         ]
         for c_in, c_out in zip(w, w[1:]):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -224,7 +226,12 @@ def lsgan_case(gan: LossSensitiveGAN, random: torch.Generator, *, steps: int = 8
 
 CELEBA_64 = LSGANConfig()
 SMOKE = LSGANConfig(
-    image_size=16, generator_widths=(16, 8), loss_widths=(8, 16), batch_size=8, real_loss_weight=0.1, lr=1e-3,
+    image_size=16,
+    generator_widths=(16, 8),
+    loss_widths=(8, 16),
+    batch_size=8,
+    real_loss_weight=0.1,
+    lr=1e-3,
 )
 
 

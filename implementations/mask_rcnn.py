@@ -128,7 +128,10 @@ class MaskRCNNConfig:
     nms_iou: float = 0.7  # proposal NMS (Faster R-CNN)
     pre_nms_top_n: tuple[int, int] = (2000, 1000)  # train, test, per level (Detectron)
     post_nms_top_n: tuple[int, int] = (2000, 1000)  # train, test, per level (Detectron)
-    proposals_per_image: tuple[int, int] = (1000, 1000)  # train: Detectron's 2000 per 2-image batch; test: "1000 for FPN" (Section 3.1)
+    proposals_per_image: tuple[int, int] = (
+        1000,
+        1000,
+    )  # train: Detectron's 2000 per 2-image batch; test: "1000 for FPN" (Section 3.1)
     roi_levels: tuple[int, int] = (2, 5)  # RoIs are pooled from P2..P5 (FPN Eq. 1)
     canonical_size: float = 224.0  # FPN Eq. 1: an RoI of 224^2 maps to level k0
     canonical_level: int = 4  # k0 = 4 (FPN Eq. 1)
@@ -162,17 +165,26 @@ class MaskRCNNConfig:
     def rpn_config(self) -> FasterRCNNConfig:
         """Faster R-CNN's RPN settings, with one anchor size per level (k = number of ratios)."""
         return FasterRCNNConfig(
-            rpn_width=self.fpn_width, anchor_scales=self.anchor_sizes[:1], anchor_ratios=self.anchor_ratios,
-            rpn_positive_iou=self.rpn_positive_iou, rpn_negative_iou=self.rpn_negative_iou,
-            rpn_batch=self.rpn_batch, rpn_positive_fraction=self.rpn_positive_fraction,
+            rpn_width=self.fpn_width,
+            anchor_scales=self.anchor_sizes[:1],
+            anchor_ratios=self.anchor_ratios,
+            rpn_positive_iou=self.rpn_positive_iou,
+            rpn_negative_iou=self.rpn_negative_iou,
+            rpn_batch=self.rpn_batch,
+            rpn_positive_fraction=self.rpn_positive_fraction,
         )
 
     @property
     def detector_config(self) -> FastRCNNConfig:
         """Fast R-CNN's head and RoI sampling, with the FPN box head's sizes."""
         return FastRCNNConfig(
-            roi_size=self.box_roi_size, fc_width=self.fc_width, num_classes=self.num_classes, dropout=0.0,
-            rois_per_image=self.rois_per_image, fg_fraction=self.fg_fraction, fg_iou=self.fg_iou,
+            roi_size=self.box_roi_size,
+            fc_width=self.fc_width,
+            num_classes=self.num_classes,
+            dropout=0.0,
+            rois_per_image=self.rois_per_image,
+            fg_fraction=self.fg_fraction,
+            fg_iou=self.fg_iou,
             bg_iou_low=self.bg_iou_low,
         )
 
@@ -186,7 +198,8 @@ class ResNetBody(nn.Module):
     def __init__(self, cfg: MaskRCNNConfig):
         super().__init__()
         self.stem = nn.Sequential(
-            conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2), nn.ReLU(inplace=True),  # (N, 64, H/2, W/2)
+            conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2),
+            nn.ReLU(inplace=True),  # (N, 64, H/2, W/2)
             nn.MaxPool2d(3, stride=2, padding=1),  # (N, 64, H/4, W/4)
         )
         stages, self.out_channels = [], []
@@ -200,7 +213,9 @@ class ResNetBody(nn.Module):
             self.out_channels.append(c_in)
         self.stages = nn.ModuleList(stages)
 
-    def forward(self, x: Tensor) -> list[Tensor]:  # (N, 3, H, W) -> [C2 (N, 256, H/4, W/4), .., C5 (N, 2048, H/32, W/32)]
+    def forward(
+        self, x: Tensor
+    ) -> list[Tensor]:  # (N, 3, H, W) -> [C2 (N, 256, H/4, W/4), .., C5 (N, 2048, H/32, W/32)]
         x = self.stem(x)
         outs = []
         for stage in self.stages:
@@ -318,7 +333,10 @@ class MaskRCNN(nn.Module):
 
     def anchors(self, pyramid: list[Tensor]) -> list[Tensor]:
         """Each level's anchors, (h_l * w_l * 3, 4), in the order of the RPN's outputs."""
-        return [grid_anchors(ref, *p.shape[-2:], 2**k) for ref, p, k in zip(self.reference_anchors, pyramid, self.cfg.levels)]
+        return [
+            grid_anchors(ref, *p.shape[-2:], 2**k)
+            for ref, p, k in zip(self.reference_anchors, pyramid, self.cfg.levels)
+        ]
 
     def forward(self, images: Tensor) -> dict[str, Tensor | list[Tensor]]:
         """images (N, 3, H, W) -> pyramid, RPN outputs over all levels, anchors and each image's proposals."""
@@ -332,7 +350,13 @@ class MaskRCNN(nn.Module):
             propose(self.cfg, anchors, s.split(sizes), d.split(sizes), image_size, self.training)
             for s, d in zip(scores, deltas)
         ]
-        return {"pyramid": pyramid, "rpn_scores": scores, "rpn_deltas": deltas, "anchors": torch.cat(anchors), "proposals": proposals}
+        return {
+            "pyramid": pyramid,
+            "rpn_scores": scores,
+            "rpn_deltas": deltas,
+            "anchors": torch.cat(anchors),
+            "proposals": proposals,
+        }
 
     def detect(self, pyramid: list[Tensor], rois: Tensor) -> tuple[Tensor, Tensor]:
         """Box head on rois (R, 5) -> class scores (R, K + 1), box offsets (R, 4K)."""
@@ -345,7 +369,12 @@ class MaskRCNN(nn.Module):
 
 @torch.no_grad()
 def propose(
-    cfg: MaskRCNNConfig, anchors: list[Tensor], scores: list[Tensor], deltas: list[Tensor], image_size: tuple[int, int], training: bool
+    cfg: MaskRCNNConfig,
+    anchors: list[Tensor],
+    scores: list[Tensor],
+    deltas: list[Tensor],
+    image_size: tuple[int, int],
+    training: bool,
 ) -> Tensor:
     """One image's proposals: per level the best anchors, decoded, clipped and NMS'd; then the best over all levels."""
     h, w = image_size
@@ -355,7 +384,9 @@ def propose(
         objectness = s.softmax(-1)[:, 1]
         top = objectness.argsort(descending=True)[: cfg.pre_nms_top_n[mode]]
         boxes = decode_boxes(a[top], d[top])
-        boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1)
+        boxes = torch.stack(
+            [boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1
+        )
         keep = nms(boxes, objectness[top], cfg.nms_iou, cfg.post_nms_top_n[mode])
         boxes_all.append(boxes[keep])
         objectness_all.append(objectness[top][keep])
@@ -438,11 +469,15 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
     anchors = out["anchors"]  # (A, 4), all levels
     anchor_labels, anchor_targets, rois, labels, targets, masks = [], [], [], [], [], []
     for i, proposals in enumerate(out["proposals"]):
-        lab, t = label_anchors(cfg.rpn_config, anchors, gt_boxes[i], (size, size), torch.rand(len(anchors), generator=generator))
+        lab, t = label_anchors(
+            cfg.rpn_config, anchors, gt_boxes[i], (size, size), torch.rand(len(anchors), generator=generator)
+        )
         anchor_labels.append(lab)
         anchor_targets.append(t)
         candidates = torch.cat([proposals, gt_boxes[i]])  # the gt boxes are candidate RoIs too (Detectron)
-        r, lab, t = sample_rois(det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator))
+        r, lab, t = sample_rois(
+            det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator)
+        )
         fg = lab > 0
         matched = box_iou(r[fg], gt_boxes[i]).argmax(1)  # the gt box each positive RoI was labelled from
         masks.append(mask_targets(synthetic_masks(gt_boxes[i], size), r[fg], matched, cfg.mask_size))
@@ -465,7 +500,14 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
         opt.zero_grad(set_to_none=True)
         out = model(b["image"])
         rpn = [
-            rpn_loss(out["rpn_scores"][i], out["rpn_deltas"][i], b["anchor_labels"][i], b["anchor_targets"][i], cfg.rpn_batch, 1.0)
+            rpn_loss(
+                out["rpn_scores"][i],
+                out["rpn_deltas"][i],
+                b["anchor_labels"][i],
+                b["anchor_targets"][i],
+                cfg.rpn_batch,
+                1.0,
+            )
             for i in range(n)
         ]
         class_scores, box_deltas = model.detect(out["pyramid"], b["rois"])
@@ -486,7 +528,12 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
             mask_logits = model.segment(out["pyramid"], b["rois"])
         finally:
             model.train()
-        return {"rpn_scores": out["rpn_scores"], "class_scores": class_scores, "box_deltas": box_deltas, "mask_logits": mask_logits}
+        return {
+            "rpn_scores": out["rpn_scores"],
+            "class_scores": class_scores,
+            "box_deltas": box_deltas,
+            "mask_logits": mask_logits,
+        }
 
     a, r, k, m = anchors.shape[0], batch["rois"].shape[0], cfg.num_classes, cfg.mask_size
     return SmokeCase(
@@ -494,7 +541,12 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
         batch=batch,
         step=step,
         outputs=outputs,
-        output_shapes={"rpn_scores": (n, a, 2), "class_scores": (r, k + 1), "box_deltas": (r, 4 * k), "mask_logits": (r, k, m, m)},
+        output_shapes={
+            "rpn_scores": (n, a, 2),
+            "class_scores": (r, k + 1),
+            "box_deltas": (r, 4 * k),
+            "mask_logits": (r, k, m, m),
+        },
         monitor="loss",
         steps=steps,
     )

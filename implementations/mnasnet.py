@@ -131,8 +131,17 @@ class MnasNet(nn.Module):
         for st in cfg.stages:
             for i in range(st.repeats):
                 se_reduced = max(1, int(c_in * cfg.se_ratio)) if st.se else 0
-                layers.append(MBConv(c_in, st.out_channels, st.kernel, st.stride if i == 0 else 1, st.expansion,
-                                     se_reduced, st.shortcut))
+                layers.append(
+                    MBConv(
+                        c_in,
+                        st.out_channels,
+                        st.kernel,
+                        st.stride if i == 0 else 1,
+                        st.expansion,
+                        se_reduced,
+                        st.shortcut,
+                    )
+                )
                 c_in = st.out_channels
         layers.append(conv_bn(c_in, cfg.head_width, 1))  # (B, 1280, H/32, W/32)
         self.features = nn.Sequential(*layers)
@@ -150,7 +159,10 @@ def mnasnet_smoke(generator: torch.Generator) -> SmokeCase:
             StageSpec(2, 3, 2, 6, 16),
             StageSpec(2, 5, 2, 3, 24, se=True),
         ),
-        stem_width=16, head_width=64, dropout=0.0, num_classes=10,
+        stem_width=16,
+        head_width=64,
+        dropout=0.0,
+        num_classes=10,
     )
     return classifier_case(MnasNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 

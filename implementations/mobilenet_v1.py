@@ -41,9 +41,19 @@ from implementations.smoke import SmokeCase, classifier_case
 
 # (stride of the depthwise layer, output channels of the pointwise layer), Table 1.
 BODY: tuple[tuple[int, int], ...] = (
-    (1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512),
-    (1, 512), (1, 512), (1, 512), (1, 512), (1, 512),
-    (2, 1024), (1, 1024),
+    (1, 64),
+    (2, 128),
+    (1, 128),
+    (2, 256),
+    (1, 256),
+    (2, 512),
+    (1, 512),
+    (1, 512),
+    (1, 512),
+    (1, 512),
+    (1, 512),
+    (2, 1024),
+    (1, 1024),
 )
 
 
@@ -98,9 +108,7 @@ class MobileNet(nn.Module):
 
 
 def mobilenet_v1_smoke(generator: torch.Generator) -> SmokeCase:
-    cfg = MobileNetConfig(
-        width_multiplier=0.25, body=((1, 64), (2, 128), (1, 128), (2, 256), (2, 512)), num_classes=10
-    )
+    cfg = MobileNetConfig(width_multiplier=0.25, body=((1, 64), (2, 128), (1, 128), (2, 256), (2, 512)), num_classes=10)
     return classifier_case(MobileNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 

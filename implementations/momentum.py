@@ -57,8 +57,9 @@ Deviations from the paper:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -86,8 +87,12 @@ MOMENTUM = MomentumConfig()
 
 
 def momentum_schedule(
-    t: int, mu_max: float = MOMENTUM.mu_max, period: int = MOMENTUM.period, total_steps: int | None = None,
-    final_mu: float = MOMENTUM.final_mu, final_steps: int = MOMENTUM.final_steps,
+    t: int,
+    mu_max: float = MOMENTUM.mu_max,
+    period: int = MOMENTUM.period,
+    total_steps: int | None = None,
+    final_mu: float = MOMENTUM.final_mu,
+    final_steps: int = MOMENTUM.final_steps,
 ) -> float:
     """mu_t = min(1 - 2^(-1 - log2(floor(t / 250) + 1)), mu_max); final_mu for the last updates."""
     if total_steps is not None and t >= total_steps - final_steps:
@@ -155,7 +160,9 @@ class NesterovMomentum(_MomentumMethod):
 
 @torch.no_grad()
 def sparse_init_(
-    model: nn.Module, generator: torch.Generator | None = None, k: int = MOMENTUM.sparse_connections,
+    model: nn.Module,
+    generator: torch.Generator | None = None,
+    k: int = MOMENTUM.sparse_connections,
 ) -> nn.Module:
     """SI: each unit keeps k random incoming weights from N(0, 1), all others and the biases zero."""
     for layer in model.modules():
@@ -190,8 +197,13 @@ def momentum_autoencoder_smoke(generator: torch.Generator) -> SmokeCase:
         return {"reconstruction": model(b["x"]), "code": model.encode(b["x"])}
 
     return SmokeCase(
-        networks={"autoencoder": model}, batch={"x": x}, step=step, outputs=outputs,
-        output_shapes={"reconstruction": (16, sizes[0]), "code": (16, sizes[-1])}, monitor="cross_entropy", steps=10,
+        networks={"autoencoder": model},
+        batch={"x": x},
+        step=step,
+        outputs=outputs,
+        output_shapes={"reconstruction": (16, sizes[0]), "code": (16, sizes[-1])},
+        monitor="cross_entropy",
+        steps=10,
     )
 
 

@@ -78,7 +78,13 @@ from implementations.smoke import Losses, SmokeCase
 class MTCNNConfig:
     pnet: tuple[int, int, int] = (10, 16, 32)  # Figure 2: P-Net convolution widths
     rnet: tuple[int, int, int, int] = (28, 48, 64, 128)  # Figure 2: R-Net convolutions and fully connected layer
-    onet: tuple[int, int, int, int, int] = (32, 64, 64, 128, 256)  # Figure 2: O-Net convolutions and fully connected layer
+    onet: tuple[int, int, int, int, int] = (
+        32,
+        64,
+        64,
+        128,
+        256,
+    )  # Figure 2: O-Net convolutions and fully connected layer
     landmarks: int = 5  # Section II.C.3: eyes, nose, mouth corners -> 10 coordinates
     alpha_pr: tuple[float, float, float] = (1.0, 0.5, 0.5)  # Eq. 4: (det, box, landmark) weights of P-Net and R-Net
     alpha_o: tuple[float, float, float] = (1.0, 0.5, 1.0)  # Eq. 4: O-Net weights, more weight on landmarks
@@ -113,7 +119,8 @@ class PNet(nn.Module):
         super().__init__()
         c1, c2, c3 = widths
         self.body = nn.Sequential(
-            conv_prelu(3, c1, 3), max_pool(3),  # (B, 10, 5, 5) on a 12x12 window
+            conv_prelu(3, c1, 3),
+            max_pool(3),  # (B, 10, 5, 5) on a 12x12 window
             conv_prelu(c1, c2, 3),  # (B, 16, 3, 3)
             conv_prelu(c2, c3, 3),  # (B, 32, 1, 1)
         )
@@ -130,10 +137,14 @@ class RNet(nn.Module):
         super().__init__()
         c1, c2, c3, fc = widths
         self.body = nn.Sequential(
-            conv_prelu(3, c1, 3), max_pool(3),  # (B, 28, 11, 11)
-            conv_prelu(c1, c2, 3), max_pool(3),  # (B, 48, 4, 4)
+            conv_prelu(3, c1, 3),
+            max_pool(3),  # (B, 28, 11, 11)
+            conv_prelu(c1, c2, 3),
+            max_pool(3),  # (B, 48, 4, 4)
             conv_prelu(c2, c3, 2),  # (B, 64, 3, 3)
-            nn.Flatten(), nn.Linear(c3 * 3 * 3, fc), nn.PReLU(fc),  # (B, 128)
+            nn.Flatten(),
+            nn.Linear(c3 * 3 * 3, fc),
+            nn.PReLU(fc),  # (B, 128)
         )
         self.heads = Heads(fc, landmarks, conv=False)
 
@@ -148,11 +159,16 @@ class ONet(nn.Module):
         super().__init__()
         c1, c2, c3, c4, fc = widths
         self.body = nn.Sequential(
-            conv_prelu(3, c1, 3), max_pool(3),  # (B, 32, 23, 23)
-            conv_prelu(c1, c2, 3), max_pool(3),  # (B, 64, 10, 10)
-            conv_prelu(c2, c3, 3), max_pool(2),  # (B, 64, 4, 4)
+            conv_prelu(3, c1, 3),
+            max_pool(3),  # (B, 32, 23, 23)
+            conv_prelu(c1, c2, 3),
+            max_pool(3),  # (B, 64, 10, 10)
+            conv_prelu(c2, c3, 3),
+            max_pool(2),  # (B, 64, 4, 4)
             conv_prelu(c3, c4, 2),  # (B, 128, 3, 3)
-            nn.Flatten(), nn.Linear(c4 * 3 * 3, fc), nn.PReLU(fc),  # (B, 256)
+            nn.Flatten(),
+            nn.Linear(c4 * 3 * 3, fc),
+            nn.PReLU(fc),  # (B, 256)
         )
         self.heads = Heads(fc, landmarks, conv=False)
 
@@ -178,7 +194,9 @@ class MTCNN(nn.Module):
 
 
 def multitask_loss(
-    outputs: tuple[Tensor, Tensor, Tensor], target: dict[str, Tensor], alpha: tuple[float, float, float],
+    outputs: tuple[Tensor, Tensor, Tensor],
+    target: dict[str, Tensor],
+    alpha: tuple[float, float, float],
     hard_ratio: float,
 ) -> dict[str, Tensor]:
     """Eq. 4 with online hard sample mining on the face-classification task.
@@ -248,7 +266,12 @@ def mtcnn_smoke(generator: torch.Generator) -> SmokeCase:
     for name in nets:
         shapes.update({f"{name}_face": (n, 2), f"{name}_box": (n, 4), f"{name}_landmark": (n, 2 * cfg.landmarks)})
     return SmokeCase(
-        networks=nets, batch=batch, step=step, outputs=outputs, output_shapes=shapes, monitor="loss",
+        networks=nets,
+        batch=batch,
+        step=step,
+        outputs=outputs,
+        output_shapes=shapes,
+        monitor="loss",
     )
 
 

@@ -117,7 +117,9 @@ class MulticlassSVM(nn.Module):
         return loss, dscores.T @ x + 2 * self.cfg.reg * w, dscores.sum(0)
 
 
-def svm_case(cfg: MulticlassSVMConfig, generator: torch.Generator, image_shape: tuple[int, ...], steps: int = 8) -> SmokeCase:
+def svm_case(
+    cfg: MulticlassSVMConfig, generator: torch.Generator, image_shape: tuple[int, ...], steps: int = 8
+) -> SmokeCase:
     """Minibatch SGD on the regularised hinge loss of one synthetic batch."""
     model = MulticlassSVM(cfg)
     b = cfg.batch_size

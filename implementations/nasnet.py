@@ -235,7 +235,7 @@ class NASNetA(nn.Module):
             channels.append(cell.out_channels)
             levels.append(levels[curr] + (stride == 2))
 
-        scale = cfg.filter_scaling ** -cfg.stem_cells  # stem cells at F/4, F/2
+        scale = cfg.filter_scaling**-cfg.stem_cells  # stem cells at F/4, F/2
         for _ in range(cfg.stem_cells):
             last = len(channels) - 1
             add(True, last, last - 1 if last > 0 else None, int(cfg.filters * scale))

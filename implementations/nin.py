@@ -65,9 +65,12 @@ class Mlpconv(nn.Module):
         super().__init__()
         a, b, c = spec.widths
         self.layers = nn.Sequential(
-            nn.Conv2d(in_channels, a, spec.kernel, padding=spec.kernel // 2), nn.ReLU(inplace=True),
-            nn.Conv2d(a, b, 1), nn.ReLU(inplace=True),  # cccp: the MLP's hidden layer
-            nn.Conv2d(b, c, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, a, spec.kernel, padding=spec.kernel // 2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(a, b, 1),
+            nn.ReLU(inplace=True),  # cccp: the MLP's hidden layer
+            nn.Conv2d(b, c, 1),
+            nn.ReLU(inplace=True),
         )
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C, H, W) -> (B, c, H, W)

@@ -123,7 +123,7 @@ class PerceptualConfig:
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    """"C x k x k conv" of the tables: a zero-padded convolution, then spatial BN and ReLU."""
+    """ "C x k x k conv" of the tables: a zero-padded convolution, then spatial BN and ReLU."""
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
         nn.BatchNorm2d(c_out),
@@ -152,13 +152,16 @@ class ResidualBlock(nn.Module):
         pad = 1 if padded else 0
         self.crop = 0 if padded else 2
         self.body = nn.Sequential(
-            nn.Conv2d(width, width, 3, padding=pad, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
-            nn.Conv2d(width, width, 3, padding=pad, bias=False), nn.BatchNorm2d(width),
+            nn.Conv2d(width, width, 3, padding=pad, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, padding=pad, bias=False),
+            nn.BatchNorm2d(width),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.crop
-        shortcut = x[:, :, c:x.shape[2] - c, c:x.shape[3] - c] if c else x
+        shortcut = x[:, :, c : x.shape[2] - c, c : x.shape[3] - c] if c else x
         return shortcut + self.body(x)
 
 
@@ -218,7 +221,7 @@ class LossNetwork(nn.Module):
         self.requires_grad_(False)  # the loss network is never trained
         self.eval()
 
-    def train(self, mode: bool = True) -> "LossNetwork":
+    def train(self, mode: bool = True) -> LossNetwork:
         return super().train(False)  # frozen: stays in evaluation mode
 
     def forward(self, x: Tensor, layers: set[str]) -> dict[str, Tensor]:  # (B, 3, H, W) -> {name: (B, C_j, H_j, W_j)}
@@ -300,12 +303,23 @@ class PerceptualLossModel(nn.Module):
 # --- configurations ----------------------------------------------------------------------------
 
 STYLE_TRANSFER = PerceptualConfig(
-    task="style", widths=(32, 64, 128), residual_blocks=5, upsample_widths=(64, 32), pad_residual=False,
-    reflection_padding=40, content_layers=("relu2_2",), style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+    task="style",
+    widths=(32, 64, 128),
+    residual_blocks=5,
+    upsample_widths=(64, 32),
+    pad_residual=False,
+    reflection_padding=40,
+    content_layers=("relu2_2",),
+    style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
 )
 SUPER_RESOLUTION_X4 = PerceptualConfig(
-    task="super_resolution", widths=(64,), residual_blocks=4, upsample_widths=(64, 64), pad_residual=True,
-    content_layers=("relu2_2",), image_size=288,
+    task="super_resolution",
+    widths=(64,),
+    residual_blocks=4,
+    upsample_widths=(64, 64),
+    pad_residual=True,
+    content_layers=("relu2_2",),
+    image_size=288,
 )
 
 
@@ -368,17 +382,32 @@ def perceptual_case(cfg: PerceptualConfig, generator: torch.Generator, steps: in
 
 def style_transfer_net_smoke(generator: torch.Generator) -> SmokeCase:
     small = PerceptualConfig(
-        task="style", widths=(8, 16, 32), residual_blocks=5, upsample_widths=(16, 8), pad_residual=False,
-        reflection_padding=40, vgg_widths=(8, 16, 32, 64), content_layers=STYLE_TRANSFER.content_layers,
-        style_layers=STYLE_TRANSFER.style_layers, batch_size=2, image_size=48,
+        task="style",
+        widths=(8, 16, 32),
+        residual_blocks=5,
+        upsample_widths=(16, 8),
+        pad_residual=False,
+        reflection_padding=40,
+        vgg_widths=(8, 16, 32, 64),
+        content_layers=STYLE_TRANSFER.content_layers,
+        style_layers=STYLE_TRANSFER.style_layers,
+        batch_size=2,
+        image_size=48,
     )
     return perceptual_case(small, generator)
 
 
 def super_resolution_x4_net_smoke(generator: torch.Generator) -> SmokeCase:
     small = PerceptualConfig(
-        task="super_resolution", widths=(16,), residual_blocks=4, upsample_widths=(16, 16), pad_residual=True,
-        vgg_widths=(8, 16, 32, 64), content_layers=SUPER_RESOLUTION_X4.content_layers, batch_size=2, image_size=64,
+        task="super_resolution",
+        widths=(16,),
+        residual_blocks=4,
+        upsample_widths=(16, 16),
+        pad_residual=True,
+        vgg_widths=(8, 16, 32, 64),
+        content_layers=SUPER_RESOLUTION_X4.content_layers,
+        batch_size=2,
+        image_size=64,
     )
     return perceptual_case(small, generator)
 

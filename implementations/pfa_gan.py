@@ -178,12 +178,17 @@ class SubNetwork(nn.Module):
         w1, w2, w3 = cfg.widths
         k, act = cfg.edge_kernel, (lambda: nn.LeakyReLU(cfg.leaky_slope))
         self.body = nn.Sequential(
-            conv_in(nn.Conv2d(cfg.channels, w1, k, 1, k // 2), w1), act(),  # (B, 32, H, W)
-            conv_in(nn.Conv2d(w1, w2, 4, 2, 1), w2), act(),  # (B, 64, H/2, W/2)
-            conv_in(nn.Conv2d(w2, w3, 4, 2, 1), w3), act(),  # (B, 128, H/4, W/4)
+            conv_in(nn.Conv2d(cfg.channels, w1, k, 1, k // 2), w1),
+            act(),  # (B, 32, H, W)
+            conv_in(nn.Conv2d(w1, w2, 4, 2, 1), w2),
+            act(),  # (B, 64, H/2, W/2)
+            conv_in(nn.Conv2d(w2, w3, 4, 2, 1), w3),
+            act(),  # (B, 128, H/4, W/4)
             *[ResidualBlock(w3, cfg.leaky_slope) for _ in range(cfg.residual_blocks)],  # (B, 128, H/4, W/4)
-            conv_in(nn.ConvTranspose2d(w3, w2, 4, 2, 1), w2), act(),  # (B, 64, H/2, W/2)
-            conv_in(nn.ConvTranspose2d(w2, w1, 4, 2, 1), w1), act(),  # (B, 32, H, W)
+            conv_in(nn.ConvTranspose2d(w3, w2, 4, 2, 1), w2),
+            act(),  # (B, 64, H/2, W/2)
+            conv_in(nn.ConvTranspose2d(w2, w1, 4, 2, 1), w1),
+            act(),  # (B, 32, H, W)
             nn.Conv2d(w1, cfg.channels, k, 1, k // 2),  # (B, 3, H, W), no normalisation, no tanh
         )
 
@@ -226,7 +231,8 @@ class AgeConditionedPatchDiscriminator(nn.Module):
             c_in = c_out
         c_out = w * min(2**cfg.disc_downsamplings, 8)
         layers += [
-            sn(nn.Conv2d(c_in, c_out, 4, 1, 1)), nn.LeakyReLU(slope),  # stride 1: side - 1
+            sn(nn.Conv2d(c_in, c_out, 4, 1, 1)),
+            nn.LeakyReLU(slope),  # stride 1: side - 1
             nn.Conv2d(c_out, 1, 4, 1, 1),  # stride 1: side - 1; one score per patch
         ]
         self.body = nn.Sequential(*layers)
@@ -365,8 +371,13 @@ class PFAGAN(nn.Module):
 
 
 SMOKE = PFAGANConfig(
-    image_size=64, widths=(8, 16, 32), residual_blocks=2, disc_width=8,
-    estimator_width=4, identity_widths=(4, 8, 8, 16), batch_size=4,
+    image_size=64,
+    widths=(8, 16, 32),
+    residual_blocks=2,
+    disc_width=8,
+    estimator_width=4,
+    identity_widths=(4, 8, 8, 16),
+    batch_size=4,
 )
 
 
@@ -422,8 +433,12 @@ def pfa_gan_smoke(generator: torch.Generator) -> SmokeCase:
         g_loss.backward()
         opt_g.step()
         return {
-            "d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "adversarial": adv.detach(),
-            "age": age.detach(), "pixel": pix.detach(), "identity": ident.detach(),
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "adversarial": adv.detach(),
+            "age": age.detach(),
+            "pixel": pix.detach(),
+            "identity": ident.detach(),
         }
 
     def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -432,7 +447,7 @@ def pfa_gan_smoke(generator: torch.Generator) -> SmokeCase:
             "patch_scores": d(bt["real"], bt["real_group"]),
         }
 
-    patches = side // 2 ** cfg.disc_downsamplings - 2  # stride-2 layers, then two 4x4 stride-1 ones with padding 1
+    patches = side // 2**cfg.disc_downsamplings - 2  # stride-2 layers, then two 4x4 stride-1 ones with padding 1
     return SmokeCase(
         networks={"generator": g, "discriminator": d, "age_estimator": estimator, "identity": identity},
         batch=batch,

@@ -80,7 +80,16 @@ class Pix2PixConfig:
     in_channels: int = 3  # x: an RGB image (labels rendered as colours, edges, maps, ...)
     out_channels: int = 3  # 6.1.1: "3 in general, except in colorization, where it is 2"
     image_size: int = 256  # Appendix 6.3: 256x256 images (random jitter: resize to 286, crop back to 256)
-    encoder_widths: tuple[int, ...] = (64, 128, 256, 512, 512, 512, 512, 512)  # 6.1.1: C64-C128-C256-C512-C512-C512-C512-C512
+    encoder_widths: tuple[int, ...] = (
+        64,
+        128,
+        256,
+        512,
+        512,
+        512,
+        512,
+        512,
+    )  # 6.1.1: C64-C128-C256-C512-C512-C512-C512-C512
     dropout_layers: int = 3  # 6.1.1: CD512-CD512-CD512, the first three decoder layers
     dropout: float = 0.5  # 6.1.1: "a dropout rate of 50%"
     discriminator_widths: tuple[int, ...] = (64, 128, 256, 512)  # 6.1.2: the 70x70 discriminator C64-C128-C256-C512
@@ -270,7 +279,10 @@ def pix2pix_smoke(generator: torch.Generator) -> SmokeCase:
         batch=batch,
         step=step,
         outputs=outputs,
-        output_shapes={"translation": (cfg.batch_size, cfg.out_channels, side, side), "patch_scores": (cfg.batch_size, 1, patches, patches)},
+        output_shapes={
+            "translation": (cfg.batch_size, cfg.out_channels, side, side),
+            "patch_scores": (cfg.batch_size, 1, patches, patches),
+        },
         monitor="d_loss",
     )
 

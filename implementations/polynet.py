@@ -61,8 +61,18 @@ class PolyNetConfig:
     in_channels: int = 3
 
 
-def conv_bn(c_in: int, c_out: int, kernel: int | tuple[int, int], stride: int = 1, padding: int | tuple[int, int] = 0, relu: bool = True) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False), nn.BatchNorm2d(c_out)]
+def conv_bn(
+    c_in: int,
+    c_out: int,
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    relu: bool = True,
+) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+        nn.BatchNorm2d(c_out),
+    ]
     if relu:
         layers.append(nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
@@ -73,12 +83,16 @@ class Stem(nn.Module):
 
     def __init__(self, w, c_in: int):
         super().__init__()
-        self.convs = nn.Sequential(conv_bn(c_in, w(32), 3, 2), conv_bn(w(32), w(32), 3), conv_bn(w(32), w(64), 3, padding=1))
+        self.convs = nn.Sequential(
+            conv_bn(c_in, w(32), 3, 2), conv_bn(w(32), w(32), 3), conv_bn(w(32), w(64), 3, padding=1)
+        )
         self.branch1 = conv_bn(w(64), w(96), 3, 2)  # beside a 3x3/2 max pool
         self.branch2a = nn.Sequential(conv_bn(w(160), w(64), 1), conv_bn(w(64), w(96), 3))
         self.branch2b = nn.Sequential(
-            conv_bn(w(160), w(64), 1), conv_bn(w(64), w(64), (7, 1), padding=(3, 0)),
-            conv_bn(w(64), w(64), (1, 7), padding=(0, 3)), conv_bn(w(64), w(96), 3),
+            conv_bn(w(160), w(64), 1),
+            conv_bn(w(64), w(64), (7, 1), padding=(3, 0)),
+            conv_bn(w(64), w(64), (1, 7), padding=(0, 3)),
+            conv_bn(w(64), w(96), 3),
         )
         self.branch3 = conv_bn(w(192), w(192), 3, 2)  # beside a 3x3/2 max pool
 
@@ -174,7 +188,9 @@ class ReductionA(nn.Module):
 
     def __init__(self, w):
         super().__init__()
-        self.a = nn.Sequential(conv_bn(w(384), w(256), 1), conv_bn(w(256), w(256), 3, padding=1), conv_bn(w(256), w(384), 3, 2))
+        self.a = nn.Sequential(
+            conv_bn(w(384), w(256), 1), conv_bn(w(256), w(256), 3, padding=1), conv_bn(w(256), w(384), 3, 2)
+        )
         self.b = conv_bn(w(384), w(384), 3, 2)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -186,7 +202,9 @@ class ReductionB(nn.Module):
 
     def __init__(self, w):
         super().__init__()
-        self.a = nn.Sequential(conv_bn(w(1152), w(256), 1), conv_bn(w(256), w(256), 3, padding=1), conv_bn(w(256), w(256), 3, 2))
+        self.a = nn.Sequential(
+            conv_bn(w(1152), w(256), 1), conv_bn(w(256), w(256), 3, padding=1), conv_bn(w(256), w(256), 3, 2)
+        )
         self.b = nn.Sequential(conv_bn(w(1152), w(256), 1), conv_bn(w(256), w(256), 3, 2))
         self.c = nn.Sequential(conv_bn(w(1152), w(256), 1), conv_bn(w(256), w(384), 3, 2))
 
@@ -227,7 +245,11 @@ class PolyNet(nn.Module):
 
 def polynet_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = PolyNetConfig(
-        stage_a=("2way",), stage_b=("poly3", "2way"), stage_c=("poly3",), width_divisor=16, dropout=0.0,
+        stage_a=("2way",),
+        stage_b=("poly3", "2way"),
+        stage_c=("poly3",),
+        width_divisor=16,
+        dropout=0.0,
         num_classes=10,
     )
     return classifier_case(PolyNet(cfg), generator, input_shape=(3, 75, 75), num_classes=10)

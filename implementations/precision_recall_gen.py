@@ -63,7 +63,7 @@ def knn_radii(features: Tensor, k: int = PAPER.k, block: int = PAPER.block) -> T
     """Distance of each vector to its k-th nearest neighbour in the same set (itself excluded): (N,)."""
     radii = []
     for i in range(0, features.shape[0], block):
-        d = torch.cdist(features[i:i + block], features)  # (b, N), each row's own 0 among them
+        d = torch.cdist(features[i : i + block], features)  # (b, N), each row's own 0 among them
         radii.append(d.kthvalue(k + 1, dim=1).values)  # the (k+1)-th smallest skips the sample itself
     return torch.cat(radii)
 
@@ -72,7 +72,7 @@ def inside_manifold(queries: Tensor, reference: Tensor, radii: Tensor, block: in
     """f(phi, Phi) for every query: inside at least one reference hypersphere? (Q, D) -> (Q,) bool."""
     inside = []
     for i in range(0, queries.shape[0], block):
-        d = torch.cdist(queries[i:i + block], reference)  # (b, N)
+        d = torch.cdist(queries[i : i + block], reference)  # (b, N)
         inside.append((d <= radii[None, :]).any(dim=1))
     return torch.cat(inside)
 
@@ -85,14 +85,19 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = PAPER.k, block: int = 
     return precision, recall
 
 
-def realism_score(fake: Tensor, real: Tensor, k: int = PAPER.k, prune_percentile: float = PAPER.realism_prune_percentile,
-                  block: int = PAPER.block) -> Tensor:
+def realism_score(
+    fake: Tensor,
+    real: Tensor,
+    k: int = PAPER.k,
+    prune_percentile: float = PAPER.realism_prune_percentile,
+    block: int = PAPER.block,
+) -> Tensor:
     """R(phi_g) = max_r radius_r / ||phi_g - phi_r|| over the real hyperspheres kept: (M, D) -> (M,)."""
     radii = knn_radii(real, k, block)  # (N,)
     keep = radii <= torch.quantile(radii, prune_percentile / 100)
     radii, real = radii[keep], real[keep]
     scores = []
     for i in range(0, fake.shape[0], block):
-        d = torch.cdist(fake[i:i + block], real)  # (b, N_kept)
+        d = torch.cdist(fake[i : i + block], real)  # (b, N_kept)
         scores.append((radii[None, :] / d.clamp(min=torch.finfo(d.dtype).tiny)).max(dim=1).values)
     return torch.cat(scores)

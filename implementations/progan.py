@@ -71,8 +71,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.adversarial import gan_case
+from implementations.registry import register_model
 from implementations.smoke import Losses, SmokeCase, random_images
 from implementations.wgan_gp import gradient_penalty
 
@@ -237,7 +237,9 @@ class Discriminator(nn.Module):
         self.cfg = cfg
         widths = [cfg.width(s) for s in range(1, cfg.depth + 2)]  # 4x4 ... full resolution
         self.from_rgb = nn.ModuleList(EqualConv2d(cfg.channels, w, 1) for w in widths)  # index = depth
-        self.blocks = nn.ModuleList(DiscriminatorBlock(cfg, b, a) for a, b in zip(widths, widths[1:]))  # block d: 2^(d+2) -> half
+        self.blocks = nn.ModuleList(
+            DiscriminatorBlock(cfg, b, a) for a, b in zip(widths, widths[1:])
+        )  # block d: 2^(d+2) -> half
         c = widths[0]
         self.conv = EqualConv2d(c + 1, c, 3)  # after minibatch stddev: 513 -> 512
         self.conv4 = EqualConv2d(c, c, 4, padding=0)  # 'conv 4x4': (B, 512, 4, 4) -> (B, 512, 1, 1)
@@ -286,9 +288,16 @@ def real_images_at(x: Tensor, depth: int, alpha: float, full_depth: int) -> Tens
 CELEBA_HQ_1024 = ProGANConfig()
 # lr 10x the paper's: equalised weights are N(0, 1), so at 0.001 Adam moves them ~0.1% per step
 SMOKE = ProGANConfig(resolution=16, latent_dim=16, fmap_base=64, fmap_max=16, batch_size=8, lr=0.01)
+
+
 # (depth, alpha) per step: the end of the 8x8 fade-in, one growth stage fading 16x16 in, then stable
 def critic_step(
-    G: nn.Module, D: nn.Module, opt_d: torch.optim.Optimizer, bt: dict[str, Tensor], depth: int, alpha: float,
+    G: nn.Module,
+    D: nn.Module,
+    opt_d: torch.optim.Optimizer,
+    bt: dict[str, Tensor],
+    depth: int,
+    alpha: float,
     cfg: ProGANConfig,
 ) -> Losses:
     """One critic update at the current growth stage (Appendix A.1):
@@ -305,7 +314,12 @@ def critic_step(
     d_loss = wasserstein + cfg.gp_weight * gp + cfg.drift_weight * drift
     d_loss.backward()
     opt_d.step()
-    return {"d_loss": d_loss.detach(), "wasserstein": wasserstein.detach(), "penalty": gp.detach(), "drift": drift.detach()}
+    return {
+        "d_loss": d_loss.detach(),
+        "wasserstein": wasserstein.detach(),
+        "penalty": gp.detach(),
+        "drift": drift.detach(),
+    }
 
 
 SMOKE_SCHEDULE = ((1, 0.5), (1, 1.0), (2, 0.0), (2, 0.25), (2, 0.5), (2, 0.75)) + ((2, 1.0),) * 6

@@ -238,7 +238,9 @@ def rcnn_smoke(generator: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int =
     for i in range(n):
         wh = torch.rand(4, 2, generator=generator) * 30 + 12
         xy = torch.rand(4, 2, generator=generator) * (size - wh)
-        boxes = torch.cat([gt_boxes[i], jittered_proposals(generator, gt_boxes[i], 3, size), torch.cat([xy, xy + wh], 1)])
+        boxes = torch.cat(
+            [gt_boxes[i], jittered_proposals(generator, gt_boxes[i], 3, size), torch.cat([xy, xy + wh], 1)]
+        )
         box_classes = torch.cat([gt_labels[i], torch.zeros(boxes.shape[0] - gt_boxes.shape[1], dtype=torch.long)])
         regions.append(warp_regions(images[i], boxes, cfg.cnn.image_size, cfg.context_padding))
         ft.append(fine_tuning_labels(cfg, boxes, gt_boxes[i], gt_labels[i]))
@@ -274,7 +276,9 @@ def rcnn_smoke(generator: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int =
         svm_loss.backward()
         opt_svm.step()
         opt_bbox.zero_grad(set_to_none=True)
-        bbox_loss = ridge_objective(model.bbox, model.bbox(pool5), b["bbox_targets"], b["bbox_classes"], cfg.ridge_lambda)
+        bbox_loss = ridge_objective(
+            model.bbox, model.bbox(pool5), b["bbox_targets"], b["bbox_classes"], cfg.ridge_lambda
+        )
         bbox_loss.backward()
         opt_bbox.step()
         return {"loss": loss.detach(), "svm_loss": svm_loss.detach(), "bbox_loss": bbox_loss.detach()}

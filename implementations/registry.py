@@ -20,8 +20,9 @@ import fnmatch
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
@@ -35,8 +36,8 @@ class ModelSpec:
 
     name: str  # registry name, also the catalogue entry's models[].name, e.g. "resnet50"
     entry: str  # catalogue entry id, e.g. "resnet"
-    build: "Callable[[], nn.Module]"  # the paper configuration
-    smoke: "Callable[[Any], SmokeCase]"  # takes a seeded torch.Generator, returns the smoke case
+    build: Callable[[], nn.Module]  # the paper configuration
+    smoke: Callable[[Any], SmokeCase]  # takes a seeded torch.Generator, returns the smoke case
     input_shape: tuple[int, ...] | None  # one example's input to the paper configuration (for FLOPs)
     module: str  # e.g. "implementations.resnet"
 
@@ -59,15 +60,15 @@ class UnknownModelError(KeyError):
 def register_model(
     *,
     entry: str,
-    smoke: "Callable[[Any], SmokeCase]",
+    smoke: Callable[[Any], SmokeCase],
     input_shape: tuple[int, ...] | None = None,
     name: str | None = None,
     registry: dict[str, ModelSpec] | None = None,
-) -> "Callable[[Callable[[], nn.Module]], Callable[[], nn.Module]]":
+) -> Callable[[Callable[[], nn.Module]], Callable[[], nn.Module]]:
     """Register the decorated paper-configuration builder under its function name (or ``name``)."""
     table = _REGISTRY if registry is None else registry
 
-    def decorate(build: "Callable[[], nn.Module]") -> "Callable[[], nn.Module]":
+    def decorate(build: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
         key = name or build.__name__
         if key in table:
             raise ValueError(f"model {key!r} is registered twice ({table[key].module} and {build.__module__})")
@@ -109,7 +110,8 @@ def list_models(pattern: str | list[str] = "*", *, entry: str | None = None) -> 
         load_all()
     patterns = [pattern] if isinstance(pattern, str) else list(pattern)
     names = [
-        n for n, spec in _REGISTRY.items()
+        n
+        for n, spec in _REGISTRY.items()
         if any(fnmatch.fnmatchcase(n, p) for p in patterns) and (entry is None or spec.entry == entry)
     ]
     return sorted(names, key=_natural_key)

@@ -132,7 +132,8 @@ class ResNet(nn.Module):
         block = BLOCKS[cfg.block]
         if cfg.stem == "imagenet":
             self.stem = nn.Sequential(
-                conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2), nn.ReLU(inplace=True),  # (B, 64, H/2, W/2)
+                conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2),
+                nn.ReLU(inplace=True),  # (B, 64, H/2, W/2)
                 nn.MaxPool2d(3, stride=2, padding=1),  # (B, 64, H/4, W/4)
             )
         else:
@@ -164,8 +165,13 @@ RESNET152 = ResNetConfig(block="bottleneck", layers=(3, 8, 36, 3))
 def cifar_resnet_config(n: int) -> ResNetConfig:
     """The 6n+2-layer CIFAR-10 network of Section 4.2 (option A shortcuts)."""
     return ResNetConfig(
-        block="basic", layers=(n, n, n), widths=(16, 32, 64), stem="cifar", stem_width=16,
-        shortcut="zero-pad", num_classes=10,
+        block="basic",
+        layers=(n, n, n),
+        widths=(16, 32, 64),
+        stem="cifar",
+        stem_width=16,
+        shortcut="zero-pad",
+        num_classes=10,
     )
 
 
@@ -184,8 +190,13 @@ def resnet_bottleneck_smoke(generator: torch.Generator) -> SmokeCase:
 
 def resnet_cifar_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = ResNetConfig(
-        block="basic", layers=(1, 1, 1), widths=(8, 16, 32), stem="cifar", stem_width=8,
-        shortcut="zero-pad", num_classes=10,
+        block="basic",
+        layers=(1, 1, 1),
+        widths=(8, 16, 32),
+        stem="cifar",
+        stem_width=8,
+        shortcut="zero-pad",
+        num_classes=10,
     )
     return classifier_case(ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
 

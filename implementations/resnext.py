@@ -83,7 +83,8 @@ class ResNeXt(nn.Module):
         super().__init__()
         if cfg.stem == "imagenet":
             self.stem = nn.Sequential(
-                conv_bn(cfg.in_channels, cfg.stem_width, 7, 2), nn.ReLU(inplace=True),
+                conv_bn(cfg.in_channels, cfg.stem_width, 7, 2),
+                nn.ReLU(inplace=True),
                 nn.MaxPool2d(3, stride=2, padding=1),  # (B, 64, H/4, W/4)
             )
         else:
@@ -114,14 +115,24 @@ RESNEXT101_64X4D = ResNeXtConfig(layers=(3, 4, 23, 3), cardinality=64, base_widt
 def cifar_config(cardinality: int, base_width: int = 64) -> ResNeXtConfig:
     """ResNeXt-29 for CIFAR-10: 3 stages x 3 blocks x 3 layers + stem + fc."""
     return ResNeXtConfig(
-        layers=(3, 3, 3), cardinality=cardinality, base_width=base_width, out_widths=(256, 512, 1024),
-        stem="cifar", stem_width=64, num_classes=10,
+        layers=(3, 3, 3),
+        cardinality=cardinality,
+        base_width=base_width,
+        out_widths=(256, 512, 1024),
+        stem="cifar",
+        stem_width=64,
+        num_classes=10,
     )
 
 
 def resnext_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = ResNeXtConfig(
-        layers=(1, 1, 1), cardinality=4, base_width=4, out_widths=(32, 64, 128), stem="cifar", stem_width=16,
+        layers=(1, 1, 1),
+        cardinality=4,
+        base_width=4,
+        out_widths=(32, 64, 128),
+        stem="cifar",
+        stem_width=16,
         num_classes=10,
     )
     return classifier_case(ResNeXt(cfg), generator, input_shape=(3, 32, 32), num_classes=10)

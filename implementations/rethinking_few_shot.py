@@ -130,9 +130,14 @@ class ResNet12Block(nn.Module):
         super().__init__()
         act = lambda: nn.LeakyReLU(cfg.leaky_slope)  # noqa: E731
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), act(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), act(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            act(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            act(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
         )
         self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
         self.act = act()
@@ -231,7 +236,12 @@ def episode_logits(
 
 MINI_IMAGENET = RFSConfig()
 SMOKE = RFSConfig(
-    widths=(8, 16, 32, 64), num_classes=8, image_size=32, dropblock_size=2, dropblock_ramp=8, batch_size=16,
+    widths=(8, 16, 32, 64),
+    num_classes=8,
+    image_size=32,
+    dropblock_size=2,
+    dropblock_ramp=8,
+    batch_size=16,
 )
 N_WAY, N_SHOT, N_QUERY = 5, 1, 3  # one synthetic 5-way 1-shot episode, 3 queries per class
 
@@ -315,7 +325,10 @@ def rfs_distill_resnet12_smoke(generator: torch.Generator, teacher_steps: int = 
 
     return SmokeCase(
         networks={"student": student, "teacher": teacher},  # the teacher has no trainable parameters
-        batch=batch, step=step, outputs=_outputs(student, cfg), output_shapes=_SHAPES,
+        batch=batch,
+        step=step,
+        outputs=_outputs(student, cfg),
+        output_shapes=_SHAPES,
     )
 
 

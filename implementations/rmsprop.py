@@ -31,8 +31,9 @@ Deviations from the lecture:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -57,8 +58,12 @@ class RMSProp(torch.optim.Optimizer):
     """Divide each weight's gradient by the root of a running mean of its square (lecture 6e)."""
 
     def __init__(
-        self, params: Iterable[Any], lr: float = RMSPROP.lr, decay: float = RMSPROP.decay,
-        eps: float = RMSPROP.eps, momentum: float = 0.0,
+        self,
+        params: Iterable[Any],
+        lr: float = RMSPROP.lr,
+        decay: float = RMSPROP.decay,
+        eps: float = RMSPROP.eps,
+        momentum: float = 0.0,
     ):
         super().__init__(params, dict(lr=lr, decay=decay, eps=eps, momentum=momentum))
 
@@ -103,7 +108,11 @@ class SmallClassifier(nn.Module):
 
 def rmsprop_mnist_mlp_smoke(generator: torch.Generator) -> SmokeCase:
     return classifier_case(
-        SmallClassifier(256, 16, 10), generator, input_shape=(1, 16, 16), num_classes=10, batch_size=16,
+        SmallClassifier(256, 16, 10),
+        generator,
+        input_shape=(1, 16, 16),
+        num_classes=10,
+        batch_size=16,
         optimizer=lambda params: RMSProp(params, lr=RMSPROP.lr),
     )
 

@@ -39,8 +39,9 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -67,9 +68,12 @@ class Rprop(torch.optim.Optimizer):
     """Sign-based full-batch steps with per-weight update-values and weight-backtracking."""
 
     def __init__(
-        self, params: Iterable[Any], delta_0: float = RPROP.delta_0,
+        self,
+        params: Iterable[Any],
+        delta_0: float = RPROP.delta_0,
         etas: tuple[float, float] = (RPROP.eta_minus, RPROP.eta_plus),
-        delta_bounds: tuple[float, float] = (RPROP.delta_min, RPROP.delta_max), backtracking: bool = True,
+        delta_bounds: tuple[float, float] = (RPROP.delta_min, RPROP.delta_max),
+        backtracking: bool = True,
     ):
         super().__init__(params, dict(delta_0=delta_0, etas=etas, delta_bounds=delta_bounds, backtracking=backtracking))
 
@@ -140,8 +144,13 @@ def rprop_encoder_smoke(generator: torch.Generator) -> SmokeCase:
         return {"output": model(b["patterns"])}
 
     return SmokeCase(
-        networks={"encoder": model}, batch=batch, step=step, outputs=outputs,
-        output_shapes={"output": (n, n)}, monitor="error", steps=10,
+        networks={"encoder": model},
+        batch=batch,
+        step=step,
+        outputs=outputs,
+        output_shapes={"output": (n, n)},
+        monitor="error",
+        steps=10,
     )
 
 

@@ -63,8 +63,9 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -390,15 +391,27 @@ def class_conditional_case(
         return losses
 
     return gan_case(
-        generator, discriminator, batch, step,
-        generator_inputs=("z_generator", "y_generator"), discriminator_inputs=("real", "labels"), steps=steps,
+        generator,
+        discriminator,
+        batch,
+        step,
+        generator_inputs=("z_generator", "y_generator"),
+        discriminator_inputs=("real", "labels"),
+        steps=steps,
     )
 
 
 IMAGENET_128 = SAGANConfig()
 SMOKE = SAGANConfig(
-    num_classes=4, image_size=16, g_ch=8, d_ch=8, g_widths=(4, 2, 1), d_widths=(1, 2, 4),
-    g_attention=8, d_attention=8, batch_size=8,
+    num_classes=4,
+    image_size=16,
+    g_ch=8,
+    d_ch=8,
+    g_widths=(4, 2, 1),
+    d_widths=(1, 2, 4),
+    g_attention=8,
+    d_attention=8,
+    batch_size=8,
 )
 
 

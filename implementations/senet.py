@@ -140,35 +140,61 @@ class SENet(nn.Module):
 
 
 SE_RESNET50 = SENetConfig(
-    layers=(3, 4, 6, 3), reduce_widths=(64, 128, 256, 512), group_widths=(64, 128, 256, 512),
+    layers=(3, 4, 6, 3),
+    reduce_widths=(64, 128, 256, 512),
+    group_widths=(64, 128, 256, 512),
     out_widths=(256, 512, 1024, 2048),
 )
 SE_RESNET101 = replace(SE_RESNET50, layers=(3, 4, 23, 3))
 SE_RESNET152 = replace(SE_RESNET50, layers=(3, 8, 36, 3))
 SE_RESNEXT50_32X4D = SENetConfig(
-    layers=(3, 4, 6, 3), reduce_widths=(128, 256, 512, 1024), group_widths=(128, 256, 512, 1024),
-    out_widths=(256, 512, 1024, 2048), groups=32, stride_in_3x3=True,
+    layers=(3, 4, 6, 3),
+    reduce_widths=(128, 256, 512, 1024),
+    group_widths=(128, 256, 512, 1024),
+    out_widths=(256, 512, 1024, 2048),
+    groups=32,
+    stride_in_3x3=True,
 )
 SE_RESNEXT101_32X4D = replace(SE_RESNEXT50_32X4D, layers=(3, 4, 23, 3))
 SENET154 = SENetConfig(
-    layers=(3, 8, 36, 3), reduce_widths=(128, 256, 512, 1024), group_widths=(256, 512, 1024, 2048),
-    out_widths=(256, 512, 1024, 2048), groups=64, stride_in_3x3=True, stem="3x3x3",
-    stem_widths=(64, 64, 128), down_kernel=3, dropout=0.2,
+    layers=(3, 8, 36, 3),
+    reduce_widths=(128, 256, 512, 1024),
+    group_widths=(256, 512, 1024, 2048),
+    out_widths=(256, 512, 1024, 2048),
+    groups=64,
+    stride_in_3x3=True,
+    stem="3x3x3",
+    stem_widths=(64, 64, 128),
+    down_kernel=3,
+    dropout=0.2,
 )
 
 
 def se_resnet_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = SENetConfig(
-        layers=(1, 1, 1), reduce_widths=(8, 16, 32), group_widths=(8, 16, 32), out_widths=(32, 64, 128),
-        stem_widths=(8,), reduction=4, num_classes=10,
+        layers=(1, 1, 1),
+        reduce_widths=(8, 16, 32),
+        group_widths=(8, 16, 32),
+        out_widths=(32, 64, 128),
+        stem_widths=(8,),
+        reduction=4,
+        num_classes=10,
     )
     return classifier_case(SENet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
 
 
 def senet_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = SENetConfig(
-        layers=(1, 1, 1), reduce_widths=(8, 16, 32), group_widths=(16, 32, 64), out_widths=(32, 64, 128),
-        groups=4, stride_in_3x3=True, stem="3x3x3", stem_widths=(8, 8, 16), down_kernel=3, reduction=4,
+        layers=(1, 1, 1),
+        reduce_widths=(8, 16, 32),
+        group_widths=(16, 32, 64),
+        out_widths=(32, 64, 128),
+        groups=4,
+        stride_in_3x3=True,
+        stem="3x3x3",
+        stem_widths=(8, 8, 16),
+        down_kernel=3,
+        reduction=4,
         num_classes=10,  # no dropout: the step must draw no randomness of its own
     )
     return classifier_case(SENet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)

@@ -182,14 +182,23 @@ def nic_smoke(generator: torch.Generator) -> SmokeCase:
         w = [max(2, v // 8) if v else 0 for v in (s.n1x1, s.n3x3_reduce, s.n3x3, s.d3x3_reduce, s.d3x3)]
         return BNInceptionSpec(*w, s.pool, max(2, s.pool_proj // 8) if s.pool_proj else 0, s.stride)
 
-    encoder = BNInceptionConfig(stem_widths=(8, 8, 24), modules=tuple(narrow(MODULES[k]) for k in ("3a", "3c", "4e", "5b")))
-    cfg = NICConfig(vocab_size=24, embed_dim=16, lstm_units=16, encoder=encoder, lr=0.5, beam_size=3, max_caption_length=8)
+    encoder = BNInceptionConfig(
+        stem_widths=(8, 8, 24), modules=tuple(narrow(MODULES[k]) for k in ("3a", "3c", "4e", "5b"))
+    )
+    cfg = NICConfig(
+        vocab_size=24, embed_dim=16, lstm_units=16, encoder=encoder, lr=0.5, beam_size=3, max_caption_length=8
+    )
     model = NIC(cfg)
     batch_size, words = 4, 6
     body = torch.randint(2, cfg.vocab_size, (batch_size, words), generator=generator)  # real words
-    captions = torch.cat([
-        torch.full((batch_size, 1), cfg.start_token), body, torch.full((batch_size, 1), cfg.end_token),
-    ], dim=1)  # (B, N + 1) = S_0 (start), 6 words, S_N (stop)
+    captions = torch.cat(
+        [
+            torch.full((batch_size, 1), cfg.start_token),
+            body,
+            torch.full((batch_size, 1), cfg.end_token),
+        ],
+        dim=1,
+    )  # (B, N + 1) = S_0 (start), 6 words, S_N (stop)
     batch = {"image": random_images(generator, batch_size, (3, 32, 32)), "caption": captions}
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.0)  # fixed rate, no momentum
 

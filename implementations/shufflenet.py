@@ -47,7 +47,11 @@ from implementations.smoke import SmokeCase, classifier_case
 
 # Output channels of stages 2-4 of ShuffleNet 1x, Table 1.
 STAGE_WIDTHS: dict[int, tuple[int, int, int]] = {
-    1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088), 8: (384, 768, 1536),
+    1: (144, 288, 576),
+    2: (200, 400, 800),
+    3: (240, 480, 960),
+    4: (272, 544, 1088),
+    8: (384, 768, 1536),
 }
 
 
@@ -100,17 +104,24 @@ class ShuffleNet(nn.Module):
     def __init__(self, cfg: ShuffleNetConfig):
         super().__init__()
         self.stem = nn.Sequential(
-            conv_bn(cfg.in_channels, cfg.stem_width, 3, 2), nn.ReLU(inplace=True),  # (B, 24, H/2, W/2)
+            conv_bn(cfg.in_channels, cfg.stem_width, 3, 2),
+            nn.ReLU(inplace=True),  # (B, 24, H/2, W/2)
             nn.MaxPool2d(3, stride=2, padding=1),  # (B, 24, H/4, W/4)
         )
         c_in = cfg.stem_width
         units: list[nn.Module] = []
         for stage, (n, c_out) in enumerate(zip(cfg.stage_units, cfg.stage_widths)):
             for i in range(n):
-                units.append(ShuffleUnit(
-                    c_in, c_out, cfg.groups, stride=2 if i == 0 else 1, bottleneck=c_out // cfg.bottleneck_ratio,
-                    group_first=not (stage == 0 and i == 0),  # stage 2's first 1x1 sees only 24 channels
-                ))
+                units.append(
+                    ShuffleUnit(
+                        c_in,
+                        c_out,
+                        cfg.groups,
+                        stride=2 if i == 0 else 1,
+                        bottleneck=c_out // cfg.bottleneck_ratio,
+                        group_first=not (stage == 0 and i == 0),  # stage 2's first 1x1 sees only 24 channels
+                    )
+                )
                 c_in = c_out
         self.stages = nn.Sequential(*units)  # (B, C4, H/32, W/32)
         self.fc = nn.Linear(c_in, cfg.num_classes)

@@ -26,8 +26,9 @@ their cases in their own modules from the same pieces.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +48,7 @@ class SmokeCase:
     steps: int = 8  # training steps verify takes on the batch
     notes: list[str] = field(default_factory=list)  # anything verify should report with the result
 
-    def to(self, device: torch.device | str) -> "SmokeCase":
+    def to(self, device: torch.device | str) -> SmokeCase:
         """Move networks and batch to ``device`` in place and return ``self``."""
         for net in self.networks.values():
             net.to(device)

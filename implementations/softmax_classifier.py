@@ -117,7 +117,9 @@ class SoftmaxClassifier(nn.Module):
         return loss, dscores.T @ x + 2 * self.cfg.reg * w, dscores.sum(0)
 
 
-def softmax_case(cfg: SoftmaxClassifierConfig, generator: torch.Generator, image_shape: tuple[int, ...], steps: int = 8) -> SmokeCase:
+def softmax_case(
+    cfg: SoftmaxClassifierConfig, generator: torch.Generator, image_shape: tuple[int, ...], steps: int = 8
+) -> SmokeCase:
     """Minibatch SGD on the regularised cross-entropy of one synthetic batch."""
     model = SoftmaxClassifier(cfg)
     b = cfg.batch_size

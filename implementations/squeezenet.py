@@ -51,8 +51,13 @@ from implementations.smoke import SmokeCase, classifier_case
 
 # (s1x1, e1x1, e3x3) of fire2 ... fire9, Table 1.
 FIRES_V1_0: tuple[tuple[int, int, int], ...] = (
-    (16, 64, 64), (16, 64, 64), (32, 128, 128),
-    (32, 128, 128), (48, 192, 192), (48, 192, 192), (64, 256, 256),
+    (16, 64, 64),
+    (16, 64, 64),
+    (32, 128, 128),
+    (32, 128, 128),
+    (48, 192, 192),
+    (48, 192, 192),
+    (64, 256, 256),
     (64, 256, 256),
 )
 
@@ -116,7 +121,11 @@ SQUEEZENET_SIMPLE_BYPASS = SqueezeNetConfig(bypass=(1, 3, 5, 7))  # around fire3
 def squeezenet_smoke(generator: torch.Generator) -> SmokeCase:
     cfg = SqueezeNetConfig(
         fires=tuple((s // 8, e1 // 8, e3 // 8) for s, e1, e3 in FIRES_V1_0),
-        conv1_width=12, conv1_kernel=3, bypass=(1, 3, 5, 7), dropout=0.0, num_classes=10,
+        conv1_width=12,
+        conv1_kernel=3,
+        bypass=(1, 3, 5, 7),
+        dropout=0.0,
+        num_classes=10,
     )
     return classifier_case(SqueezeNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 

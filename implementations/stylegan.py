@@ -69,9 +69,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.adversarial import gan_case
 from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
-from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 
 

@@ -69,9 +69,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.adversarial import gan_case
 from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
-from implementations.adversarial import gan_case
 from implementations.smoke import Losses, SmokeCase, random_images
 
 
@@ -229,8 +229,12 @@ class ModulatedConv2d(nn.Module):
         if self.up:
             x = upsample2d(x, f)  # (B, c_in, 2H, 2W)
         h, wd = x.shape[-2:]
-        x = F.conv2d(x.reshape(1, b * c_in, h, wd), weight.reshape(-1, c_in, self.kernel, self.kernel),
-                     padding=self.kernel // 2, groups=b)
+        x = F.conv2d(
+            x.reshape(1, b * c_in, h, wd),
+            weight.reshape(-1, c_in, self.kernel, self.kernel),
+            padding=self.kernel // 2,
+            groups=b,
+        )
         return x.reshape(b, -1, h, wd)
 
 
@@ -286,7 +290,7 @@ class SynthesisNetwork(nn.Module):
         self.conv = StyledConv(cfg, c4, c4)
         self.to_rgb = ToRGB(cfg, c4)
         self.blocks = nn.ModuleList(
-            SynthesisBlock(cfg, cfg.width(2 ** (r - 1)), cfg.width(2 ** r)) for r in range(3, cfg.log2_res + 1)
+            SynthesisBlock(cfg, cfg.width(2 ** (r - 1)), cfg.width(2**r)) for r in range(3, cfg.log2_res + 1)
         )
         self.register_buffer("fir", fir_kernel(cfg.fir))
 
@@ -339,7 +343,7 @@ class Discriminator(nn.Module):
         top = cfg.width(cfg.resolution)
         self.from_rgb = EqualConv2d(cfg.channels, top, 1, act=cfg.leaky_slope)
         self.blocks = nn.ModuleList(
-            ResidualBlock(cfg, cfg.width(2 ** r), cfg.width(2 ** (r - 1))) for r in range(cfg.log2_res, 2, -1)
+            ResidualBlock(cfg, cfg.width(2**r), cfg.width(2 ** (r - 1))) for r in range(cfg.log2_res, 2, -1)
         )
         c4 = cfg.width(4)
         self.conv = EqualConv2d(c4 + 1, c4, 3, act=cfg.leaky_slope)

@@ -146,8 +146,13 @@ class ResidualBlock(nn.Module):
     def __init__(self, width: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width), nn.ReLU(inplace=True),
-            nn.ReflectionPad2d(1), nn.Conv2d(width, width, 3), nn.InstanceNorm2d(width),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(width, width, 3),
+            nn.InstanceNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(width, width, 3),
+            nn.InstanceNorm2d(width),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -187,9 +192,11 @@ class PatchDiscriminator(nn.Module):
         layers = [nn.Sequential(nn.Conv2d(in_channels, widths[0], k, stride=2, padding=pad), nn.LeakyReLU(slope))]
         for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
             stride = 1 if i == len(widths) - 2 else 2  # the last Ck keeps the side
-            layers.append(nn.Sequential(
-                nn.Conv2d(c_in, c_out, k, stride=stride, padding=pad), nn.InstanceNorm2d(c_out), nn.LeakyReLU(slope)
-            ))
+            layers.append(
+                nn.Sequential(
+                    nn.Conv2d(c_in, c_out, k, stride=stride, padding=pad), nn.InstanceNorm2d(c_out), nn.LeakyReLU(slope)
+                )
+            )
         layers.append(nn.Sequential(nn.Conv2d(widths[-1], 1, k, stride=1, padding=pad)))  # one score per patch
         self.layers = nn.ModuleList(layers)
 
@@ -247,7 +254,7 @@ class VGG19Features(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "VGG19Features":
+    def train(self, mode: bool = True) -> VGG19Features:
         return super().train(False)  # frozen: always in evaluation mode
 
     def forward(self, x: Tensor) -> list[Tensor]:  # (B, 3, H, W) -> [(B, 64, H, W), ..., (B, 512, H/16, W/16)]
@@ -277,9 +284,7 @@ def vgg_loss(cfg: DistillConfig, vgg: VGG19Features, fake: Tensor, target: Tenso
     """lambda_VGG sum_j w_j |VGG_j(G(x)) - VGG_j(y)|_1."""
     with torch.no_grad():
         target_feats = vgg(target)
-    return cfg.lambda_feat * sum(
-        w * F.l1_loss(f, t) for w, f, t in zip(cfg.vgg_weights, vgg(fake), target_feats)
-    )
+    return cfg.lambda_feat * sum(w * F.l1_loss(f, t) for w, f, t in zip(cfg.vgg_weights, vgg(fake), target_feats))
 
 
 def init_weights(module: nn.Module, std: float) -> None:
@@ -313,8 +318,15 @@ def brightness_classifier(images: Tensor) -> Tensor:
 
 @torch.no_grad()
 def synthetic_pairs(
-    teacher: StyleGAN2Generator, classifier, random: torch.Generator, *, n_direction: int, n_pairs: int,
-    n_keep: int, z_dim: int, num_ws: int,
+    teacher: StyleGAN2Generator,
+    classifier,
+    random: torch.Generator,
+    *,
+    n_direction: int,
+    n_pairs: int,
+    n_keep: int,
+    z_dim: int,
+    num_ws: int,
 ) -> tuple[Tensor, Tensor]:
     """Steps 1-4: sample, classify, find the direction in W, render and filter (source, target) pairs."""
     # 1-2. sample codes and score their images
@@ -355,8 +367,14 @@ def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
     cfg, tcfg = SMOKE, SMOKE_TEACHER
     teacher = StyleGAN2Generator(tcfg).eval().requires_grad_(False)
     source, target = synthetic_pairs(
-        teacher, brightness_classifier, random, n_direction=16, n_pairs=8, n_keep=cfg.batch_size,
-        z_dim=tcfg.z_dim, num_ws=tcfg.num_ws,
+        teacher,
+        brightness_classifier,
+        random,
+        n_direction=16,
+        n_pairs=8,
+        n_keep=cfg.batch_size,
+        z_dim=tcfg.z_dim,
+        num_ws=tcfg.num_ws,
     )
     student = Pix2PixHDStudent(cfg)
     g = student.generator
@@ -391,8 +409,11 @@ def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
         d_loss.backward()
         opt_d.step()
         return {
-            "d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_gan": g_gan.detach(),
-            "g_feat": g_feat.detach(), "g_vgg": g_vgg.detach(),
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "g_gan": g_gan.detach(),
+            "g_feat": g_feat.detach(),
+            "g_vgg": g_vgg.detach(),
         }
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -404,6 +425,7 @@ def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
             g.train()
 
     side, n = cfg.image_size, cfg.batch_size
+
     # each 4x4 conv with padding 2: stride 2 gives floor(s / 2) + 1, stride 1 gives s + 1
     def patches(s: int) -> int:
         for _ in range(cfg.n_layers_d):

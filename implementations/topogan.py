@@ -121,7 +121,9 @@ class Generator(nn.Module):
         super().__init__()
         k, widths = cfg.kernel_size, cfg.generator_widths
         layers: list[nn.Module] = [  # project: (B, z, 1, 1) -> (B, w0, 4, 4)
-            nn.ConvTranspose2d(cfg.z_dim, widths[0], k, 1, 0, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+            nn.ConvTranspose2d(cfg.z_dim, widths[0], k, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
         ]
         for c_in, c_out in zip(widths, widths[1:]):  # (H, W) -> (2H, 2W)
             layers += [nn.ConvTranspose2d(c_in, c_out, k, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -179,11 +181,14 @@ def grid_neighbours(h: int, w: int, diagonal: bool) -> tuple[tuple[int, ...], ..
     steps = [(-1, 0), (1, 0), (0, -1), (0, 1)] + ([(-1, -1), (-1, 1), (1, -1), (1, 1)] if diagonal else [])
     return tuple(
         tuple((r + dr) * w + (c + dc) for dr, dc in steps if 0 <= r + dr < h and 0 <= c + dc < w)
-        for r in range(h) for c in range(w)
+        for r in range(h)
+        for c in range(w)
     )
 
 
-def elder_pairs(order: list[int], neighbours: tuple[tuple[int, ...], ...], border: list[bool] | None) -> list[tuple[int, int]]:
+def elder_pairs(
+    order: list[int], neighbours: tuple[tuple[int, ...], ...], border: list[bool] | None
+) -> list[tuple[int, int]]:
     """Union-find over pixels entering in ``order``: (birth pixel, death pixel) of every component that dies.
 
     A component is represented by its oldest pixel (its birth). When a new pixel touches several
@@ -336,7 +341,9 @@ def topological_loss(fake: Tensor, real: Tensor, dimensions: tuple[int, ...], ma
 
 def rings_and_bars(generator: torch.Generator, batch_size: int, size: int) -> Tensor:
     """Binary "structure" images in {-1, 1}, (B, 1, size, size): even ones a ring (one loop), odd ones a bar."""
-    ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij"
+    )
     images = []
     for b in range(batch_size):
         cy, cx = (size / 2 + torch.randint(-2, 3, (2,), generator=generator)).tolist()
@@ -386,7 +393,12 @@ def topogan_smoke(generator: torch.Generator) -> SmokeCase:
         g_loss = g_adv + cfg.topo_weight * topo
         g_loss.backward()
         opt_g.step()
-        return {"d_loss": d_loss.detach(), "g_adversarial": g_adv.detach(), "topo": topo.detach(), "g_loss": g_loss.detach()}
+        return {
+            "d_loss": d_loss.detach(),
+            "g_adversarial": g_adv.detach(),
+            "topo": topo.detach(),
+            "g_loss": g_loss.detach(),
+        }
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
         g.eval()

@@ -96,8 +96,10 @@ class UNetConfig:
 def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     """Two unpadded 3x3 convolutions, each followed by ReLU: (B, c_in, H, W) -> (B, c_out, H-4, W-4)."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3), nn.ReLU(inplace=True),
-        nn.Conv2d(c_out, c_out, 3), nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 3),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3),
+        nn.ReLU(inplace=True),
     )
 
 
@@ -199,8 +201,9 @@ def elastic_deformation(
     gy = (ys + field[1]) / (h - 1) * 2 - 1
     sample_at = torch.stack([gx, gy], -1)[None]  # (1, H, W, 2)
     warped = F.grid_sample(image[None], sample_at, mode="bicubic", padding_mode="reflection", align_corners=True)[0]
-    labels = F.grid_sample(instances[None, None].float(), sample_at, mode="nearest", padding_mode="reflection",
-                           align_corners=True)[0, 0].long()
+    labels = F.grid_sample(
+        instances[None, None].float(), sample_at, mode="nearest", padding_mode="reflection", align_corners=True
+    )[0, 0].long()
     return warped, labels
 
 

@@ -80,8 +80,12 @@ class VGG(nn.Module):
         side = cfg.image_size // 2 ** len(cfg.stages)
         self.classifier = nn.Sequential(
             nn.Flatten(),  # (B, 25088)
-            nn.Linear(channels * side * side, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.fc_width, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),
+            nn.Linear(channels * side * side, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.fc_width, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),
             nn.Linear(cfg.fc_width, cfg.num_classes),  # (B, 1000)
         )
 
@@ -101,7 +105,12 @@ VGG_E = VGGConfig(stages=((3, 3), (3, 3), (3, 3, 3, 3), (3, 3, 3, 3), (3, 3, 3, 
 def _smoke(cfg: VGGConfig):
     def smoke(generator: torch.Generator) -> SmokeCase:
         small = VGGConfig(
-            stages=cfg.stages, lrn=cfg.lrn, widths=(16, 32, 64, 64, 64), image_size=32, fc_width=128, num_classes=10,
+            stages=cfg.stages,
+            lrn=cfg.lrn,
+            widths=(16, 32, 64, 64, 64),
+            image_size=32,
+            fc_width=128,
+            num_classes=10,
             dropout=0.0,  # one 4-image batch: dropout noise would hide whether the batch is learnt
         )
         return classifier_case(VGG(small), generator, input_shape=(3, 32, 32), num_classes=10)

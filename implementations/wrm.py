@@ -84,9 +84,12 @@ class ELUConvNet(nn.Module):
         super().__init__()
         f = cfg.filters
         self.features = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, f, 8, stride=2, padding=3), nn.ELU(),  # (B, 64, 14, 14): "same"
-            nn.Conv2d(f, 2 * f, 6, stride=2), nn.ELU(),  # (B, 128, 5, 5)
-            nn.Conv2d(2 * f, 2 * f, 5, stride=1), nn.ELU(),  # (B, 128, 1, 1)
+            nn.Conv2d(cfg.in_channels, f, 8, stride=2, padding=3),
+            nn.ELU(),  # (B, 64, 14, 14): "same"
+            nn.Conv2d(f, 2 * f, 6, stride=2),
+            nn.ELU(),  # (B, 128, 5, 5)
+            nn.Conv2d(2 * f, 2 * f, 5, stride=1),
+            nn.ELU(),  # (B, 128, 1, 1)
         )
         side = ((cfg.image_size // 2 - 6) // 2 + 1) - 5 + 1  # 1 on MNIST
         self.classifier = nn.Linear(2 * f * side * side, cfg.num_classes)

@@ -67,7 +67,9 @@ class DownModule(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             nn.ReLU() if relu_first else nn.Identity(),
-            SeparableConv(cin, mid), nn.ReLU(inplace=True), SeparableConv(mid, cout),
+            SeparableConv(cin, mid),
+            nn.ReLU(inplace=True),
+            SeparableConv(mid, cout),
             nn.MaxPool2d(3, 2, padding=1),
         )
         self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=2, bias=False), nn.BatchNorm2d(cout))
@@ -92,8 +94,12 @@ class Xception(nn.Module):
         super().__init__()
         s1, s2 = cfg.stem_widths
         self.stem = nn.Sequential(
-            nn.Conv2d(3, s1, 3, stride=2, bias=False), nn.BatchNorm2d(s1), nn.ReLU(inplace=True),  # (B, 32, 149, 149)
-            nn.Conv2d(s1, s2, 3, bias=False), nn.BatchNorm2d(s2), nn.ReLU(inplace=True),  # (B, 64, 147, 147)
+            nn.Conv2d(3, s1, 3, stride=2, bias=False),
+            nn.BatchNorm2d(s1),
+            nn.ReLU(inplace=True),  # (B, 32, 149, 149)
+            nn.Conv2d(s1, s2, 3, bias=False),
+            nn.BatchNorm2d(s2),
+            nn.ReLU(inplace=True),  # (B, 64, 147, 147)
         )
         entry = []
         c = s2
@@ -106,8 +112,10 @@ class Xception(nn.Module):
         h1, h2 = cfg.head_widths
         self.exit_flow = nn.Sequential(
             DownModule(c, e1, e2, relu_first=True),  # (B, 1024, 10, 10)
-            SeparableConv(e2, h1), nn.ReLU(inplace=True),  # (B, 1536, 10, 10)
-            SeparableConv(h1, h2), nn.ReLU(inplace=True),  # (B, 2048, 10, 10)
+            SeparableConv(e2, h1),
+            nn.ReLU(inplace=True),  # (B, 1536, 10, 10)
+            SeparableConv(h1, h2),
+            nn.ReLU(inplace=True),  # (B, 2048, 10, 10)
         )
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h2, cfg.num_classes))
 
@@ -120,8 +128,14 @@ XCEPTION = XceptionConfig()
 
 
 def xception_smoke(generator: torch.Generator) -> SmokeCase:
-    cfg = XceptionConfig(stem_widths=(8, 16), entry_widths=(16, 32, 88), middle_modules=1,
-                         exit_widths=(88, 128), head_widths=(192, 256), num_classes=10)
+    cfg = XceptionConfig(
+        stem_widths=(8, 16),
+        entry_widths=(16, 32, 88),
+        middle_modules=1,
+        exit_widths=(88, 128),
+        head_widths=(192, 256),
+        num_classes=10,
+    )
     return classifier_case(Xception(cfg), generator, input_shape=(3, 64, 64), num_classes=10)
 
 

@@ -62,6 +62,7 @@ class ZFNetConfig:
 
 def feature_size(cfg: ZFNetConfig) -> int:
     """Side of conv5's pooled maps: 224 -> 110 -> 55 -> 26 -> 13 -> 13 -> 6."""
+
     def pool(s: int) -> int:
         return math.ceil((s - 3) / 2) + 1
 
@@ -81,19 +82,27 @@ class ZFNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 96, 55, 55)
             nn.LocalResponseNorm(**lrn),
-            nn.Conv2d(c1, c2, 5, stride=cfg.conv2_stride), nn.ReLU(inplace=True),  # (B, 256, 26, 26)
+            nn.Conv2d(c1, c2, 5, stride=cfg.conv2_stride),
+            nn.ReLU(inplace=True),  # (B, 256, 26, 26)
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 256, 13, 13)
             nn.LocalResponseNorm(**lrn),
-            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(inplace=True),  # (B, 384, 13, 13)
-            nn.Conv2d(c3, c4, 3, padding=1), nn.ReLU(inplace=True),  # (B, 384, 13, 13)
-            nn.Conv2d(c4, c5, 3, padding=1), nn.ReLU(inplace=True),  # (B, 256, 13, 13)
+            nn.Conv2d(c2, c3, 3, padding=1),
+            nn.ReLU(inplace=True),  # (B, 384, 13, 13)
+            nn.Conv2d(c3, c4, 3, padding=1),
+            nn.ReLU(inplace=True),  # (B, 384, 13, 13)
+            nn.Conv2d(c4, c5, 3, padding=1),
+            nn.ReLU(inplace=True),  # (B, 256, 13, 13)
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 256, 6, 6)
         )
         side = feature_size(cfg)
         self.classifier = nn.Sequential(
             nn.Flatten(),  # (B, 9216)
-            nn.Linear(c5 * side * side, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc6
-            nn.Linear(cfg.fc_width, cfg.fc_width), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout),  # fc7
+            nn.Linear(c5 * side * side, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc6
+            nn.Linear(cfg.fc_width, cfg.fc_width),
+            nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),  # fc7
             nn.Linear(cfg.fc_width, cfg.num_classes),  # fc8 (B, 1000)
         )
 

@@ -34,8 +34,7 @@ def runner():
 
 def invoke(args, catalog_dir: Path | None = None, **kwargs):
     """Run the CLI the way the console script does (library errors become messages and exit 1)."""
-    from alphatree.cli import options
-    from alphatree.cli import app
+    from alphatree.cli import app, options
     from alphatree.problems import AlphaTreeError
 
     full = (["--catalog", str(catalog_dir)] if catalog_dir else ["--catalog", str(CATALOG)]) + list(args)
@@ -52,7 +51,12 @@ def invoke(args, catalog_dir: Path | None = None, **kwargs):
         finally:
             sys.stderr = old
         return _Result(1, result.stdout, buf.getvalue(), None)
-    return _Result(result.exit_code, result.stdout, result.stderr if hasattr(result, "stderr") else "", result.exception if not isinstance(result.exception, SystemExit) else None)
+    return _Result(
+        result.exit_code,
+        result.stdout,
+        result.stderr if hasattr(result, "stderr") else "",
+        result.exception if not isinstance(result.exception, SystemExit) else None,
+    )
 
 
 class _Result:
@@ -93,9 +97,12 @@ VOCAB = {
 }
 
 
-def entry_yaml(ident: str, year: int = 2012, parents: tuple[str, ...] = (), area: str = "classification", extra: str = "") -> str:
+def entry_yaml(
+    ident: str, year: int = 2012, parents: tuple[str, ...] = (), area: str = "classification", extra: str = ""
+) -> str:
     lineage = "".join(f"\n  - {{from: {p}, relation: improves, note: better than {p}}}" for p in parents)
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         id: {ident}
         title: The paper called {ident}
         authors: [Ada Lovelace]
@@ -104,7 +111,10 @@ def entry_yaml(ident: str, year: int = 2012, parents: tuple[str, ...] = (), area
         area: {area}
         summary: A summary long enough to pass the minimum length rule.
         learning: {{difficulty: 2, hours: 3}}
-        """) + (f"lineage:{lineage}\n" if parents else "") + textwrap.dedent(extra)
+        """)
+        + (f"lineage:{lineage}\n" if parents else "")
+        + textwrap.dedent(extra)
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import CATALOG, ROOT, invoke
 
 ENTRY_FILES = sorted(p for p in CATALOG.rglob("*.yaml") if p.parent.name != "vocabulary")
@@ -31,7 +30,9 @@ def test_entry_file_has_modeline_and_lives_in_its_area(path: Path, catalog):
 
 @pytest.mark.parametrize("path", sorted((CATALOG / "vocabulary").glob("*.yaml")), ids=lambda p: p.stem)
 def test_vocabulary_file_has_modeline(path: Path):
-    assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../../schema/vocabulary.schema.json")
+    assert path.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../../schema/vocabulary.schema.json"
+    )
 
 
 def test_entries_validate_against_exported_json_schema(catalog):
@@ -52,7 +53,10 @@ def test_results_cite_their_source(catalog):
     for entry in catalog:
         for r in entry.results:
             where = r.source.lower()
-            assert any(w in where for w in ("table", "figure", "fig.", "section", "abstract", "appendix", "caption")), (entry.id, r.source)
+            assert any(w in where for w in ("table", "figure", "fig.", "section", "abstract", "appendix", "caption")), (
+                entry.id,
+                r.source,
+            )
 
 
 def test_every_unimplemented_entry_says_so(catalog):

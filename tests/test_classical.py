@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 import torch
 
 from implementations.hog import (
@@ -19,7 +18,12 @@ from implementations.hog import (
 )
 from implementations.knn import KNearestNeighbours, KNNConfig, l2_distances
 from implementations.multiclass_svm import MulticlassSVM, MulticlassSVMConfig, multiclass_hinge_loss
-from implementations.softmax_classifier import SoftmaxClassifier, SoftmaxClassifierConfig, log_softmax, softmax_cross_entropy
+from implementations.softmax_classifier import (
+    SoftmaxClassifier,
+    SoftmaxClassifierConfig,
+    log_softmax,
+    softmax_cross_entropy,
+)
 
 torch.set_num_threads(1)
 
@@ -60,7 +64,9 @@ def test_svm_weight_gradients_by_hand_match_autograd():
     # the training loss (through the hand-written backward) and plain autograd of the reference all agree
     train_loss, _ = model.loss(x, y)
     train_loss.backward()
-    assert torch.allclose(model.scores.weight.grad, d_w, atol=1e-12) and torch.allclose(model.scores.bias.grad, d_b, atol=1e-12)
+    assert torch.allclose(model.scores.weight.grad, d_w, atol=1e-12) and torch.allclose(
+        model.scores.bias.grad, d_b, atol=1e-12
+    )
     model.zero_grad()
     reference = _reference_hinge(model(x), y, 1.0) + 0.3 * model.scores.weight.pow(2).sum()
     reference.backward()
@@ -201,7 +207,11 @@ def test_hog_of_an_off_centre_step_edge_by_hand(sigma):
     raw = [left, left, right, right, left, left, right, right]  # (cell, bin) for bins 0 and 8 of the 4 cells
     by_hand = _by_hand_l2_hys(raw)
     assert raw[0] / math.sqrt(sum(r * r for r in raw)) > 0.2  # the clipping at 0.2 acts on the left cells
-    d = HistogramOfOrientedGradients(HOGConfig(window=(16, 16), window_sigma=sigma)).double()(_step_image(4)).reshape(4, 9)
+    d = (
+        HistogramOfOrientedGradients(HOGConfig(window=(16, 16), window_sigma=sigma))
+        .double()(_step_image(4))
+        .reshape(4, 9)
+    )
     expected = torch.zeros(4, 9, dtype=torch.float64)
     expected[[0, 2], 0] = expected[[0, 2], 8] = by_hand[0]  # cells (0, 0) and (1, 0)
     expected[[1, 3], 0] = expected[[1, 3], 8] = by_hand[2]  # cells (0, 1) and (1, 1)

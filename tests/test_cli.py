@@ -7,12 +7,17 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import entry_yaml
 
 
 def run(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "alphatree", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "alphatree", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 @pytest.mark.parametrize(

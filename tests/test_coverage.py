@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import ROOT
 
 IDS_FILE = ROOT / "tests/data/coverage_ids.txt"
@@ -34,8 +33,12 @@ def test_cnn_lineage_reaches_lenet(catalog):
 
     index = LineageIndex.from_catalog(catalog)
     orphans = [
-        e.id for e in catalog
-        if e.area in CNN_AREAS and e.kind.value == "architecture" and e.year >= 2012 and "lenet" not in index.ancestors(e.id)
+        e.id
+        for e in catalog
+        if e.area in CNN_AREAS
+        and e.kind.value == "architecture"
+        and e.year >= 2012
+        and "lenet" not in index.ancestors(e.id)
     ]
     assert not orphans, f"not connected to LeNet: {orphans}"
 
@@ -45,7 +48,11 @@ def test_gan_lineage_reaches_gan(catalog):
     from alphatree.lineage import LineageIndex
 
     index = LineageIndex.from_catalog(catalog)
-    gans = [e.id for e in catalog if e.area == "generative" and e.id != "gan" and "gan" in e.id and e.kind.value != "tutorial"]
+    gans = [
+        e.id
+        for e in catalog
+        if e.area == "generative" and e.id != "gan" and "gan" in e.id and e.kind.value != "tutorial"
+    ]
     orphans = [g for g in gans if "gan" not in index.ancestors(g)]
     assert not orphans, f"GANs not connected to 'gan': {orphans}"
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 import typer.main
-
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,7 +6,6 @@ import json
 
 import networkx as nx
 import pytest
-
 from conftest import entry_yaml, invoke
 
 FAMILY = {
@@ -127,7 +126,9 @@ def test_path_cli(family):
 def test_list_json_has_required_fields(family):
     result = invoke(["list", "--json", "--since", "2014"], family)
     items = json.loads(result.stdout)
-    assert [i["id"] for i in items] == ["googlenet", "vgg", "densenet", "island", "resnet"] or [i["id"] for i in items] == sorted([i["id"] for i in items], key=lambda x: (FAMILY[x][0], x))
+    assert [i["id"] for i in items] == ["googlenet", "vgg", "densenet", "island", "resnet"] or [
+        i["id"] for i in items
+    ] == sorted([i["id"] for i in items], key=lambda x: (FAMILY[x][0], x))
     for item in items:
         assert {"id", "title", "year", "area", "arxiv"} <= set(item)
 
@@ -148,7 +149,9 @@ def test_cache_is_invalidated_by_an_edit(family):
 
     assert load_lineage_index(family).ancestors("densenet", depth=1) == ["resnet"]
     path = family / "classification/densenet.yaml"
-    path.write_text(path.read_text().replace("from: resnet", "from: vgg").replace("better than resnet", "better than vgg"))
+    path.write_text(
+        path.read_text().replace("from: resnet", "from: vgg").replace("better than resnet", "better than vgg")
+    )
     assert load_lineage_index(family).ancestors("densenet", depth=1) == ["vgg"]
 
 
@@ -156,15 +159,23 @@ def test_knowledge_graph_concepts(make_catalog):
     from alphatree.catalog import load_catalog
     from alphatree.graph import KnowledgeGraph
 
-    root = make_catalog({
-        "classification/resnet.yaml": entry_yaml("resnet", 2015, extra="""\
+    root = make_catalog(
+        {
+            "classification/resnet.yaml": entry_yaml(
+                "resnet",
+                2015,
+                extra="""\
             introduces:
               - {id: residual-connection, name: Residual connection, aliases: [shortcut]}
             uses: [convolution]
             datasets: [imagenet]
-        """),
-        "classification/densenet.yaml": entry_yaml("densenet", 2016, ("resnet",), extra="uses: [residual-connection]\n"),
-    })
+        """,
+            ),
+            "classification/densenet.yaml": entry_yaml(
+                "densenet", 2016, ("resnet",), extra="uses: [residual-connection]\n"
+            ),
+        }
+    )
     kg = KnowledgeGraph(load_catalog(root))
     summary = kg.concept_summary("Residual connection")
     assert summary["introduced_by"] == ["resnet"]

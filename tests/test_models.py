@@ -4,7 +4,6 @@ configuration has the entry's parameter count, and its smoke case passes on CPU.
 from __future__ import annotations
 
 import pytest
-
 import torch
 
 from alphatree.registry_scan import scan
@@ -41,7 +40,9 @@ def test_paper_configuration_parameter_count(name, listed):
     counted = count_parameters(get_model(name))
     if model.parameters is None:
         # nothing to match; the entry must then say why (the paper gives no count, where a count was sought)
-        assert model.parameters_source or model.note, f"{entry.id}/{name}: no parameter count and no word on why (counted {counted:,})"
+        assert model.parameters_source or model.note, (
+            f"{entry.id}/{name}: no parameter count and no word on why (counted {counted:,})"
+        )
         return
     gap = abs(counted - model.parameters) / model.parameters * 100
     assert gap <= model.parameters_tolerance, (

@@ -8,14 +8,12 @@ properties (retention rate, expectation, test-time weight scaling) and max-norm 
 from __future__ import annotations
 
 import pytest
-
 import torch
 from torch import nn
 
 from implementations.dropout import Dropout, DropoutMLP, DropoutMLPConfig, apply_max_norm
 from implementations.group_norm import GNBottleneck, GNResNetConfig, GroupNorm, group_norm_resnet50
 from implementations.layer_norm import LayerNorm, LNHiddenLayer
-
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,9 @@ steps, option by option), and match hand-computed values where PyTorch has none.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-
 import torch
 from torch import Tensor
 
@@ -132,12 +131,15 @@ def test_rprop_without_backtracking_matches_torch(etas):
     )
 
 
-@pytest.mark.parametrize("backtracking, expected", [
-    # +1, +1: steps -0.1, -0.12 (Delta grows by 1.2); -1: sign change, Delta -> 0.06 and the last
-    # step is taken back (paper) or no step (torch); -1 after a reset: step +0.06; -1: Delta -> 0.072
-    (True, [-0.1, -0.22, -0.1, -0.04, 0.032]),
-    (False, [-0.1, -0.22, -0.22, -0.16, -0.088]),
-])
+@pytest.mark.parametrize(
+    "backtracking, expected",
+    [
+        # +1, +1: steps -0.1, -0.12 (Delta grows by 1.2); -1: sign change, Delta -> 0.06 and the last
+        # step is taken back (paper) or no step (torch); -1 after a reset: step +0.06; -1: Delta -> 0.072
+        (True, [-0.1, -0.22, -0.1, -0.04, 0.032]),
+        (False, [-0.1, -0.22, -0.22, -0.16, -0.088]),
+    ],
+)
 def test_rprop_weight_backtracking_by_hand(backtracking, expected):
     from implementations.rprop import Rprop
 

@@ -125,22 +125,28 @@ def _cat(make_catalog, spec: dict[str, tuple]) -> PlanCatalog:
     files = {}
     for ident, (year, parents, diff, hours, *pre) in spec.items():
         text = entry_yaml(ident, year, parents)
-        text = text.replace("learning: {difficulty: 2, hours: 3}", f"learning: {{difficulty: {diff}, hours: {hours}, prerequisites: {list(pre[0]) if pre else []}}}")
+        text = text.replace(
+            "learning: {difficulty: 2, hours: 3}",
+            f"learning: {{difficulty: {diff}, hours: {hours}, prerequisites: {list(pre[0]) if pre else []}}}",
+        )
         files[f"classification/{ident}.yaml"] = text
     return PlanCatalog.from_catalog(load_catalog(make_catalog(files), use_cache=False))
 
 
 def test_order_breaks_ties_by_year_then_difficulty_then_id_and_goals_come_last(make_catalog):
-    t = _cat(make_catalog, {
-        "root": (2010, (), 1, 2),
-        "bb": (2012, ("root",), 2, 2),
-        "aa": (2012, ("root",), 2, 2),
-        "hard": (2011, ("root",), 5, 2),
-        "easy": (2012, ("root",), 1, 2),
-        "goal-one": (2013, ("aa",), 3, 2),
-        "side": (2014, ("goal-one",), 1, 2),
-        "goal-two": (2015, ("bb", "side", "hard", "easy"), 3, 2),
-    })
+    t = _cat(
+        make_catalog,
+        {
+            "root": (2010, (), 1, 2),
+            "bb": (2012, ("root",), 2, 2),
+            "aa": (2012, ("root",), 2, 2),
+            "hard": (2011, ("root",), 5, 2),
+            "easy": (2012, ("root",), 1, 2),
+            "goal-one": (2013, ("aa",), 3, 2),
+            "side": (2014, ("goal-one",), 1, 2),
+            "goal-two": (2015, ("bb", "side", "hard", "easy"), 3, 2),
+        },
+    )
     ids = [i for i, _, _ in order_plan(t, ["goal-two", "goal-one"], [], 4)]
     # goal-one is needed by 'side', so it comes before it; otherwise year, difficulty, id
     assert ids == ["root", "hard", "easy", "aa", "bb", "goal-one", "side", "goal-two"]
@@ -153,12 +159,15 @@ def test_weeks_fill_up_and_a_long_step_takes_a_week_of_its_own():
 
 
 def test_prerequisites_count_as_dependencies_and_known_stops_expansion(make_catalog):
-    t = _cat(make_catalog, {
-        "a": (2010, (), 1, 1),
-        "b": (2011, ("a",), 1, 1),
-        "c": (2011, (), 1, 1),
-        "d": (2012, ("b",), 1, 1, ("c",)),
-    })
+    t = _cat(
+        make_catalog,
+        {
+            "a": (2010, (), 1, 1),
+            "b": (2011, ("a",), 1, 1),
+            "c": (2011, (), 1, 1),
+            "d": (2012, ("b",), 1, 1, ("c",)),
+        },
+    )
     steps = order_plan(t, ["d"], [], 5)
     assert [i for i, _, _ in steps] == ["a", "b", "c", "d"]
     assert dict((i, w) for i, w, _ in steps)["c"] == 1
@@ -174,8 +183,17 @@ def test_prerequisites_count_as_dependencies_and_known_stops_expansion(make_cata
 
 
 def test_plan_file_round_trips_and_quotes_everything():
-    plan = Plan(goals=["null", "wgan-gp"], known=["yes"], interests=["generative"], hours_per_week=2.5, created="2024-01-02",
-                steps=[Step("null", 1, 1.5, "done", 'has "quotes" and: colons # and a hash', "2024-01-03"), Step("wgan-gp", 2, 4, "todo", "your goal")])
+    plan = Plan(
+        goals=["null", "wgan-gp"],
+        known=["yes"],
+        interests=["generative"],
+        hours_per_week=2.5,
+        created="2024-01-02",
+        steps=[
+            Step("null", 1, 1.5, "done", 'has "quotes" and: colons # and a hash', "2024-01-03"),
+            Step("wgan-gp", 2, 4, "todo", "your goal"),
+        ],
+    )
     text = dump_plan(plan)
     back = parse_plan(text, "p.yaml")
     assert back.goals == ["null", "wgan-gp"] and back.known == ["yes"]
@@ -187,14 +205,23 @@ def test_plan_file_round_trips_and_quotes_everything():
     "edit, line, message",
     [
         (lambda t: t.replace("status: todo", "status: finished", 1), None, "status must be one of todo, done, skipped"),
-        (lambda t: t.replace("goals: [\"b\"]", "goals: [\"b\"]]", 1), 5, "malformed YAML"),
-        (lambda t: t.replace("hours_per_week: 5", "hours_per_week: lots", 1), 4, "hours_per_week must be a positive number"),
+        (lambda t: t.replace('goals: ["b"]', 'goals: ["b"]]', 1), 5, "malformed YAML"),
+        (
+            lambda t: t.replace("hours_per_week: 5", "hours_per_week: lots", 1),
+            4,
+            "hours_per_week must be a positive number",
+        ),
         (lambda t: t.replace("version: 1", "verison: 1", 1), 2, "did you mean 'version'"),
         (lambda t: t.replace("    week: 1\n", "    week: 1\n    wek: 2\n", 1), None, "unknown key 'wek'"),
     ],
 )
 def test_a_hand_broken_plan_names_its_line_and_is_left_untouched(tmp_path, edit, line, message):
-    plan = Plan(goals=["b"], hours_per_week=5, created="2024-01-01", steps=[Step("a", 1, 2, "todo", "x"), Step("b", 1, 2, "todo", "your goal")])
+    plan = Plan(
+        goals=["b"],
+        hours_per_week=5,
+        created="2024-01-01",
+        steps=[Step("a", 1, 2, "todo", "x"), Step("b", 1, 2, "todo", "your goal")],
+    )
     path = tmp_path / "plan.yaml"
     path.write_text(edit(dump_plan(plan)))
     before = path.read_bytes()
@@ -241,31 +268,40 @@ def test_replan_keeps_progress_and_follows_renames_and_new_entries(make_catalog)
     # the catalogue changes: 'a' is renamed 'alpha' (with an alias), and 'new' appears on the path to c
     from alphatree.catalog import load_catalog
 
-    root = make_catalog({
-        "classification/alpha.yaml": entry_yaml("alpha", 2010, extra="aliases: [a]\n"),
-        "classification/b.yaml": entry_yaml("b", 2011, ("alpha",)),
-        "classification/new.yaml": entry_yaml("new", 2011),
-        "classification/c.yaml": entry_yaml("c", 2012, ("b", "new")),
-    })
+    root = make_catalog(
+        {
+            "classification/alpha.yaml": entry_yaml("alpha", 2010, extra="aliases: [a]\n"),
+            "classification/b.yaml": entry_yaml("b", 2011, ("alpha",)),
+            "classification/new.yaml": entry_yaml("new", 2011),
+            "classification/c.yaml": entry_yaml("c", 2012, ("b", "new")),
+        }
+    )
     t2 = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
     again = replan(t2, plan)
     assert "renamed a -> alpha" in again.changes
     assert any(c.startswith("new step new") for c in again.changes)
     status = {s.id: (s.status, s.done_on) for s in again.steps}
-    assert status == {"alpha": ("done", "2024-01-05"), "b": ("skipped", None), "new": ("todo", None), "c": ("todo", None)}
+    assert status == {
+        "alpha": ("done", "2024-01-05"),
+        "b": ("skipped", None),
+        "new": ("todo", None),
+        "c": ("todo", None),
+    }
     assert replan(t2, again).changes == []
 
 
 def test_recommend_suggests_what_builds_on_done_work_and_matches_interests(make_catalog):
     from alphatree.catalog import load_catalog
 
-    root = make_catalog({
-        "classification/a.yaml": entry_yaml("a", 2010),
-        "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
-        "generative/g.yaml": entry_yaml("g", 2012, ("b",), area="generative"),
-        "classification/h.yaml": entry_yaml("h", 2012, ("b",)),
-        "classification/far.yaml": entry_yaml("far", 2013, ("h", "g")),
-    })
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a", 2010),
+            "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
+            "generative/g.yaml": entry_yaml("g", 2012, ("b",), area="generative"),
+            "classification/h.yaml": entry_yaml("h", 2012, ("b",)),
+            "classification/far.yaml": entry_yaml("far", 2013, ("h", "g")),
+        }
+    )
     t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
     plan = new_plan(t, ["b"], interests=["generative"])
     assert recommend(t, plan) == []  # nothing done yet
@@ -281,23 +317,45 @@ def test_recommend_suggests_what_builds_on_done_work_and_matches_interests(make_
 
 @pytest.fixture
 def small_catalog(make_catalog):
-    return make_catalog({
-        "classification/a.yaml": entry_yaml("a", 2010),
-        "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
-        "classification/c.yaml": entry_yaml("c", 2012, ("b",)),
-        "generative/d.yaml": entry_yaml("d", 2013, ("c",), area="generative"),
-        "generative/e.yaml": entry_yaml("e", 2014, ("b",), area="generative"),
-    })
+    return make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a", 2010),
+            "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
+            "classification/c.yaml": entry_yaml("c", 2012, ("b",)),
+            "generative/d.yaml": entry_yaml("d", 2013, ("c",), area="generative"),
+            "generative/e.yaml": entry_yaml("e", 2014, ("b",), area="generative"),
+        }
+    )
 
 
 def test_cli_round_trip(small_catalog, tmp_path):
     plan = tmp_path / "plan.yaml"
-    r = invoke(["plan", "new", "--goal", "d", "--know", "a", "--interest", "generative", "--hours-per-week", "4", "-o", str(plan)], small_catalog)
+    r = invoke(
+        [
+            "plan",
+            "new",
+            "--goal",
+            "d",
+            "--know",
+            "a",
+            "--interest",
+            "generative",
+            "--hours-per-week",
+            "4",
+            "-o",
+            str(plan),
+        ],
+        small_catalog,
+    )
     assert r.exit_code == 0, r.output
     assert "3 steps" in r.output
     r = invoke(["plan", "show", str(plan), "--json"], small_catalog)
     data = json.loads(r.stdout)
-    assert [(s["id"], s["week"], s["status"]) for s in data["steps"]] == [("b", 1, "todo"), ("c", 2, "todo"), ("d", 3, "todo")]
+    assert [(s["id"], s["week"], s["status"]) for s in data["steps"]] == [
+        ("b", 1, "todo"),
+        ("c", 2, "todo"),
+        ("d", 3, "todo"),
+    ]
     assert data["steps"][0]["page"] == "papers/b/" and data["steps"][0]["paper"].startswith("https://arxiv.org/abs/")
     assert "leads to d" in data["steps"][0]["why"] and data["steps"][0]["exercise"]
     r = invoke(["plan", "next", "-p", str(plan)], small_catalog)
@@ -305,9 +363,13 @@ def test_cli_round_trip(small_catalog, tmp_path):
     r = invoke(["plan", "done", "b", "-p", str(plan), "--on", "2024-02-01"], small_catalog)
     assert r.exit_code == 0, r.output
     r = invoke(["plan", "skip", "c", "-p", str(plan)], small_catalog)
-    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)["percent"] == pytest.approx(66.7)
+    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)[
+        "percent"
+    ] == pytest.approx(66.7)
     r = invoke(["plan", "skip", "c", "--undo", "-p", str(plan)], small_catalog)
-    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)["percent"] == pytest.approx(33.3)
+    assert json.loads(invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog).stdout)[
+        "percent"
+    ] == pytest.approx(33.3)
     r = invoke(["plan", "skip", "c", "-p", str(plan)], small_catalog)
     r = invoke(["plan", "status", "-p", str(plan), "--json"], small_catalog)
     assert json.loads(r.stdout)["percent"] == pytest.approx(66.7)
@@ -352,7 +414,12 @@ def test_show_replans_when_an_entry_is_added_on_the_path(small_catalog, tmp_path
     invoke(["plan", "done", "a", "-p", str(plan)], small_catalog)
     (small_catalog / "classification" / "c2.yaml").write_text(entry_yaml("c2", 2012, ("b",)))
     d = small_catalog / "generative" / "d.yaml"
-    d.write_text(d.read_text().replace("  - {from: c, relation: improves, note: better than c}", "  - {from: c, relation: improves, note: better than c}\n  - {from: c2, relation: uses, note: takes c2's trick}"))
+    d.write_text(
+        d.read_text().replace(
+            "  - {from: c, relation: improves, note: better than c}",
+            "  - {from: c, relation: improves, note: better than c}\n  - {from: c2, relation: uses, note: takes c2's trick}",
+        )
+    )
     r = invoke(["plan", "show", str(plan)], small_catalog)
     assert r.exit_code == 0, r.output
     assert "new step c2" in r.output
@@ -365,7 +432,20 @@ def test_markdown_export_for_the_site_links_entry_pages(small_catalog, tmp_path)
     plan = tmp_path / "plan.yaml"
     invoke(["plan", "new", "--goal", "c", "-o", str(plan)], small_catalog)
     docs = tmp_path / "site"
-    r = invoke(["plan", "export", str(plan), "--format", "site", "--docs-dir", str(docs), "-o", str(docs / "plans" / "mine.md")], small_catalog)
+    r = invoke(
+        [
+            "plan",
+            "export",
+            str(plan),
+            "--format",
+            "site",
+            "--docs-dir",
+            str(docs),
+            "-o",
+            str(docs / "plans" / "mine.md"),
+        ],
+        small_catalog,
+    )
     assert r.exit_code == 0, r.output
     text = (docs / "plans" / "mine.md").read_text()
     assert text.startswith("---\ntitle:") and "[page](../papers/a/index.md)" in text
@@ -383,10 +463,16 @@ def test_planner_page_embeds_the_catalogue_safely(make_catalog):
     from alphatree.catalog import load_catalog
     from alphatree.plan import browser_catalog, planner_page
 
-    root = make_catalog({"classification/a.yaml": entry_yaml("a", 2010).replace("title: The paper called a", "title: 'Evil </script><script>alert(1)</script><!--'")})
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a", 2010).replace(
+                "title: The paper called a", "title: 'Evil </script><script>alert(1)</script><!--'"
+            )
+        }
+    )
     t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
     page = planner_page(t)
     start = page.index('id="at-planner-data">') + len('id="at-planner-data">')
-    body = page[start:page.index("</script>", start)]
+    body = page[start : page.index("</script>", start)]
     assert json.loads(body) == browser_catalog(t)  # the whole JSON, not cut short by the title
     assert '<script src="../planner/planner.js"></script>' in page

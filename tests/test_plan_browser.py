@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import site_test_catalog
 
 pytestmark = pytest.mark.browser
@@ -72,13 +71,16 @@ def test_the_page_gives_the_cli_plan_on_its_own_catalogue(page, table):
     for case, steps in zip(cases, got):
         goals = case["goals"]
         known = [k for k in case["known"] if k not in goals]
-        expected = [{"id": i, "week": w, "why": why} for i, w, why in order_plan(table, goals, known, case["hours_per_week"])]
+        expected = [
+            {"id": i, "week": w, "why": why} for i, w, why in order_plan(table, goals, known, case["hours_per_week"])
+        ]
         assert steps == expected
 
 
 def _steps_on_page(page) -> list[tuple[str, int, bool]]:
     return page.eval_on_selector_all(
-        "li[data-step]", "els => els.map(e => [e.dataset.step, Number(e.dataset.week), e.querySelector('input[data-done]').checked])"
+        "li[data-step]",
+        "els => els.map(e => [e.dataset.step, Number(e.dataset.week), e.querySelector('input[data-done]').checked])",
     )
 
 
@@ -110,7 +112,9 @@ def test_a_learner_makes_a_plan_ticks_progress_and_exports_it(page, table, tmp_p
     info.value.save_as(path)
     plan = load_plan(path)
     assert plan.goals == [goal] and plan.known == [know] and plan.hours_per_week == 4
-    assert [(s.id, s.week, s.status) for s in plan.steps] == [(s.id, s.week, "done" if s.id == first else "todo") for s in expected.steps]
+    assert [(s.id, s.week, s.status) for s in plan.steps] == [
+        (s.id, s.week, "done" if s.id == first else "todo") for s in expected.steps
+    ]
 
 
 def test_a_plan_file_from_the_cli_imports(page, table, tmp_path):

@@ -33,24 +33,37 @@ def vector_catalogue(n: int = 60, seed: int = 6) -> dict:
         for j in sorted(rng.sample(range(i), k=min(i, rng.choice([0, 1, 1, 2, 2, 3])))):
             parent = ids[j]
             if rng.random() < 0.75:
-                deps.append([parent, "lineage", rng.choice(RELATIONS), f"changes {parent}'s \"idea\" <{i}>"])
+                deps.append([parent, "lineage", rng.choice(RELATIONS), f'changes {parent}\'s "idea" <{i}>'])
             else:
                 deps.append([parent, "prerequisite", "prerequisite", ""])
         entries[ident] = {
-            "title": f"Paper {i}", "name": f"P{i}", "year": 2000 + i // 4, "difficulty": rng.randint(1, 3),
-            "hours": rng.choice([0.5, 1, 1.5, 2, 3, 4, 6, 9]), "area": "classification", "deps": deps,
-            "paper": f"https://arxiv.org/abs/1{i:03d}.00001", "exercise": "read the paper",
+            "title": f"Paper {i}",
+            "name": f"P{i}",
+            "year": 2000 + i // 4,
+            "difficulty": rng.randint(1, 3),
+            "hours": rng.choice([0.5, 1, 1.5, 2, 3, 4, 6, 9]),
+            "area": "classification",
+            "deps": deps,
+            "paper": f"https://arxiv.org/abs/1{i:03d}.00001",
+            "exercise": "read the paper",
         }
         ids.append(ident)
-    return {"version": 1, "entries": entries, "aliases": {"old-" + ids[5]: ids[5]}, "areas": {"classification": "Classification"}}
+    return {
+        "version": 1,
+        "entries": entries,
+        "aliases": {"old-" + ids[5]: ids[5]},
+        "areas": {"classification": "Classification"},
+    }
 
 
 def vector_cases(data: dict, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     ids = list(data["entries"])
-    cases = [{"goals": [g], "known": [], "done": [], "hours_per_week": [5, 3, 8, 2.5][k % 4]} for k, g in enumerate(ids)]
+    cases = [
+        {"goals": [g], "known": [], "done": [], "hours_per_week": [5, 3, 8, 2.5][k % 4]} for k, g in enumerate(ids)
+    ]
     for _ in range(40):
-        goals = rng.sample(ids[len(ids) // 2:], k=rng.choice([1, 2, 3]))
+        goals = rng.sample(ids[len(ids) // 2 :], k=rng.choice([1, 2, 3]))
         known = [k for k in rng.sample(ids, k=rng.choice([0, 2, 5])) if k not in goals]
         done = rng.sample(ids, k=rng.choice([0, 1, 3]))
         cases.append({"goals": goals, "known": known, "done": done, "hours_per_week": rng.choice([1, 2.5, 4, 6, 10])})
@@ -66,8 +79,11 @@ def build() -> dict:
     for case in vector_cases(data):
         steps = order_plan(table, case["goals"], case["known"], case["hours_per_week"], case["done"])
         cases.append({**case, "expected": [{"id": i, "week": w, "why": why} for i, w, why in steps]})
-    return {"about": "made by tests/test_plan_vectors.py from alphatree/plan.py; checked against site/planner/planner.js",
-            "catalogue": data, "cases": cases}
+    return {
+        "about": "made by tests/test_plan_vectors.py from alphatree/plan.py; checked against site/planner/planner.js",
+        "catalogue": data,
+        "cases": cases,
+    }
 
 
 def text() -> str:
@@ -77,12 +93,16 @@ def text() -> str:
     entries = ",\n".join(f"  {line(k)}:{line(e)}" for k, e in v["catalogue"]["entries"].items())
     rest = {k: x for k, x in v["catalogue"].items() if k != "entries"}
     cases = ",\n".join(f"  {line(c)}" for c in v["cases"])
-    return (f'{{"about":{line(v["about"])},\n"catalogue":{line(rest)[:-1]},"entries":{{\n{entries}\n}}}},\n'
-            f'"cases":[\n{cases}\n]}}\n')
+    return (
+        f'{{"about":{line(v["about"])},\n"catalogue":{line(rest)[:-1]},"entries":{{\n{entries}\n}}}},\n'
+        f'"cases":[\n{cases}\n]}}\n'
+    )
 
 
 def test_vectors_are_up_to_date():
-    assert VECTORS.read_text(encoding="utf-8") == text(), "tests/plan_vectors.json is stale; run 'python tests/test_plan_vectors.py'"
+    assert VECTORS.read_text(encoding="utf-8") == text(), (
+        "tests/plan_vectors.json is stale; run 'python tests/test_plan_vectors.py'"
+    )
 
 
 def test_vectors_cover_the_interesting_cases():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from implementations.registry import ModelSpec, UnknownModelError, get_model, list_models, load_all, register_model
 from alphatree.registry_scan import scan
+from implementations.registry import ModelSpec, UnknownModelError, get_model, list_models, load_all, register_model
 
 
 def _noop_smoke(g):  # pragma: no cover - never run
@@ -35,7 +35,9 @@ def test_unknown_name_suggests_close_matches():
 
 def test_wildcards_and_natural_order():
     names = list_models("*")
-    assert names == sorted(names, key=lambda n: [int(p) if p.isdigit() else p for p in __import__("re").split(r"(\d+)", n)])
+    assert names == sorted(
+        names, key=lambda n: [int(p) if p.isdigit() else p for p in __import__("re").split(r"(\d+)", n)]
+    )
     assert "lenet5" in list_models("len*")
     assert list_models("no-such-*") == []
 
@@ -71,7 +73,9 @@ def _run_cli_commands(commands: list[list[str]], cache: Path) -> str:
     for argv in commands:
         code += f"sys.argv={['alphatree', *argv]!r}\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
     code += "print('MODULES', ' '.join(sorted(sys.modules)))\n"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "ALPHATREE_CACHE": str(cache)})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "ALPHATREE_CACHE": str(cache)}
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.rsplit("MODULES ", 1)[1].split()
 
@@ -105,17 +109,26 @@ def test_source_scan_reads_every_decorator_layout(tmp_path):
     )
     found = scan(tmp_path)
     assert {n: (m.entry, m.line) for n, m in found.items()} == {
-        "alpha_small": ("alpha", 8), "alpha-large": ("alpha", 13), "beta": ("beta", 17),
+        "alpha_small": ("alpha", 8),
+        "alpha-large": ("alpha", 13),
+        "beta": ("beta", 17),
     }
 
 
 def test_validation_queries_graphs_and_plans_never_import_torch(tmp_path):
     modules = _run_cli_commands(
         [
-            ["validate"], ["list", "--json"], ["show", "resnet", "--json"], ["lineage", "lenet"], ["path", "lenet", "resnet"],
-            ["concept", "residual-connection"], ["stats"], ["cite", "resnet"],
+            ["validate"],
+            ["list", "--json"],
+            ["show", "resnet", "--json"],
+            ["lineage", "lenet"],
+            ["path", "lenet", "resnet"],
+            ["concept", "residual-connection"],
+            ["stats"],
+            ["cite", "resnet"],
             ["graph", "--format", "dot", "-o", str(tmp_path / "g.dot")],
-            ["plan", "new", "--goal", "resnet", "-o", str(tmp_path / "plan.yaml")], ["plan", "show", str(tmp_path / "plan.yaml")],
+            ["plan", "new", "--goal", "resnet", "-o", str(tmp_path / "plan.yaml")],
+            ["plan", "show", str(tmp_path / "plan.yaml")],
         ],
         tmp_path / "cache",
     )
@@ -126,7 +139,9 @@ def test_validation_queries_graphs_and_plans_never_import_torch(tmp_path):
 
 def test_lineage_on_a_warm_cache_loads_neither_networkx_nor_the_schema(tmp_path):
     _run_cli_commands([["lineage", "resnet"]], tmp_path / "cache")  # warms the cache
-    modules = _run_cli_commands([["lineage", "resnet", "--ancestors", "--json"], ["path", "lenet", "resnet", "--json"]], tmp_path / "cache")
+    modules = _run_cli_commands(
+        [["lineage", "resnet", "--ancestors", "--json"], ["path", "lenet", "resnet", "--json"]], tmp_path / "cache"
+    )
     assert "networkx" not in modules and "alphatree.schema" not in modules and "alphatree.catalog" not in modules
 
 

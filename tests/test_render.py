@@ -7,17 +7,20 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import entry_yaml, invoke
 
 
 @pytest.fixture
 def small(make_catalog):
-    return make_catalog({
-        "classification/lenet.yaml": entry_yaml("lenet", 1998),
-        "classification/alexnet.yaml": entry_yaml("alexnet", 2012, ("lenet",)),
-        "generative/gan.yaml": entry_yaml("gan", 2014, ("alexnet",), area="generative").replace("relation: improves", "relation: inspired-by"),
-    })
+    return make_catalog(
+        {
+            "classification/lenet.yaml": entry_yaml("lenet", 1998),
+            "classification/alexnet.yaml": entry_yaml("alexnet", 2012, ("lenet",)),
+            "generative/gan.yaml": entry_yaml("gan", 2014, ("alexnet",), area="generative").replace(
+                "relation: improves", "relation: inspired-by"
+            ),
+        }
+    )
 
 
 def test_dot_has_years_colours_styles_and_links(small):

@@ -12,14 +12,22 @@ from tests.conftest import entry_yaml, invoke
 EVIL = '<script>alert("pwned")</script> Net'
 
 FILES = {
-    "classification/lenet.yaml": entry_yaml("lenet", 1998, extra="""
+    "classification/lenet.yaml": entry_yaml(
+        "lenet",
+        1998,
+        extra="""
         short_name: LeNet-5
         results:
           - {task: image-classification, dataset: mnist, metric: top-5-error, value: 5.0, unit: "%", split: test, source: Table 1}
         models:
           - {name: lenet5, title: LeNet-5, parameters: 60000, parameters_source: Section II.B}
-        """),
-    "classification/evil.yaml": entry_yaml("evil", 2012, parents=("lenet",), extra="""
+        """,
+    ),
+    "classification/evil.yaml": entry_yaml(
+        "evil",
+        2012,
+        parents=("lenet",),
+        extra="""
         results:
           - {task: image-classification, dataset: mnist, metric: top-5-error, value: 3.0, unit: "%", split: test, source: Table 2}
         introduces:
@@ -28,11 +36,17 @@ FILES = {
         models:
           - {name: evil_net, title: Evil, implemented: false}
         implementation_note: not written yet
-        """).replace("title: The paper called evil", "title: '" + EVIL + "'"),
-    "classification/later.yaml": entry_yaml("later", 2014, parents=("evil",), extra="""
+        """,
+    ).replace("title: The paper called evil", "title: '" + EVIL + "'"),
+    "classification/later.yaml": entry_yaml(
+        "later",
+        2014,
+        parents=("evil",),
+        extra="""
         results:
           - {task: image-classification, dataset: mnist, metric: top-5-error, value: 4.0, unit: "%", split: test, source: Table 3}
-        """),
+        """,
+    ),
     "vocabulary/paths.yaml": """
         paths:
           - id: tiny-path
@@ -59,8 +73,17 @@ def content(small):
     from alphatree.catalog import load_catalog
     from alphatree.site.pages import generate
 
-    report = {"lenet5": {"entry": "lenet", "model": "lenet5", "status": "passed", "parameters": 60000, "device": "cpu",
-                         "torch": "2.13.0+cpu", "date": "2026-11-22T18:56:38+00:00"}}
+    report = {
+        "lenet5": {
+            "entry": "lenet",
+            "model": "lenet5",
+            "status": "passed",
+            "parameters": 60000,
+            "device": "cpu",
+            "torch": "2.13.0+cpu",
+            "date": "2026-11-22T18:56:38+00:00",
+        }
+    }
     return generate(load_catalog(small, use_cache=False), report)
 
 
@@ -83,7 +106,9 @@ def test_entry_text_is_escaped_on_every_page(content):
     import re
 
     for uri, markdown in content.pages.items():
-        markdown = re.sub(r"^(`{3,}).*?^\1$", "", markdown, flags=re.S | re.M)  # code blocks: highlighted, hence escaped
+        markdown = re.sub(
+            r"^(`{3,}).*?^\1$", "", markdown, flags=re.S | re.M
+        )  # code blocks: highlighted, hence escaped
         assert "<script>" not in markdown, uri
         assert "<b>bold</b>" not in markdown, uri
     page = content.pages["papers/evil/index.md"]
@@ -103,10 +128,22 @@ def test_only_web_urls_become_links():
 
 def test_every_kind_of_page_is_generated(content):
     pages = content.pages
-    for uri in ("papers/index.md", "papers/lenet/index.md", "papers/evil/index.md", "areas/index.md",
-                "areas/classification/index.md", "concepts/evil-idea/index.md", "concepts/convolution/index.md",
-                "datasets/mnist/index.md", "metrics/top-5-error/index.md", "timeline/index.md",
-                "leaderboards/index.md", f"leaderboards/{BOARD}/index.md", "paths/index.md", "paths/tiny-path/index.md"):
+    for uri in (
+        "papers/index.md",
+        "papers/lenet/index.md",
+        "papers/evil/index.md",
+        "areas/index.md",
+        "areas/classification/index.md",
+        "concepts/evil-idea/index.md",
+        "concepts/convolution/index.md",
+        "datasets/mnist/index.md",
+        "metrics/top-5-error/index.md",
+        "timeline/index.md",
+        "leaderboards/index.md",
+        f"leaderboards/{BOARD}/index.md",
+        "paths/index.md",
+        "paths/tiny-path/index.md",
+    ):
         assert uri in pages, uri
     assert "## The whole lineage" in content.home and 'data-figure="home"' in content.home
 
@@ -119,7 +156,7 @@ def test_entry_page_has_facts_lineage_results_models_source_and_bibtex(content):
     assert 'data-figure="paper-lenet"' in lenet
     assert "| Image classification | [MNIST](../../datasets/mnist/index.md)" in lenet
     assert f"(../../leaderboards/{BOARD}/index.md)" in lenet
-    assert "60,000" in lenet and 'at-badge-passed' in lenet and "2.13.0" in lenet and "2026-11-22" in lenet
+    assert "60,000" in lenet and "at-badge-passed" in lenet and "2.13.0" in lenet and "2026-11-22" in lenet
     assert 'linenums="1"' in lenet and "class LeNet5" in lenet and 'title="implementations/lenet.py"' in lenet
     assert "```bibtex" in lenet and "@article{lovelace1998paper" in lenet
     evil = content.pages["papers/evil/index.md"]
@@ -155,7 +192,9 @@ def test_timeline_is_in_year_order(content):
 def test_leaderboard_ranks_by_direction_and_charts_the_state_of_the_art(content):
     page = content.pages[f"leaderboards/{BOARD}/index.md"]
     ranking = page.split("## Ranking")[1]
-    assert ranking.index("papers/evil/") < ranking.index("papers/later/") < ranking.index("papers/lenet/")  # lower is better
+    assert (
+        ranking.index("papers/evil/") < ranking.index("papers/later/") < ranking.index("papers/lenet/")
+    )  # lower is better
     chart = content.figures[f"board-{BOARD}"].svg
     assert chart.startswith("<svg") and "at-sota-line" in chart
     assert chart.count("at-best") == 2  # LeNet-5 (first) and evil (better); later (4.0) is not a new best
@@ -258,7 +297,12 @@ def test_strict_build_fails_on_a_broken_link_and_no_strict_builds(small, tmp_pat
     docs.mkdir()
     (docs / "index.md").write_text("# Home\n\n[gone](papers/nope/index.md)\n\n<!-- alphatree:home -->\n")
     config = tmp_path / "mkdocs.yml"
-    config.write_text((ROOT / "mkdocs.yml").read_text().replace("docs_dir: site", f"docs_dir: {docs}").replace("  - Tags: tags.md\n", ""))
+    config.write_text(
+        (ROOT / "mkdocs.yml")
+        .read_text()
+        .replace("docs_dir: site", f"docs_dir: {docs}")
+        .replace("  - Tags: tags.md\n", "")
+    )
     out = tmp_path / "out"
     failed = invoke(["site", "build", "-o", str(out), "-f", str(config)], catalog_dir=small)
     assert failed.exit_code == 1 and "papers/nope/index.md" in failed.output and "Traceback" not in failed.output

@@ -75,8 +75,10 @@ def test_search_for_residual_lists_resnet(page, site_url):
     box = page.locator("input.md-search__input")
     box.click()
     box.press_sequentially("residual", delay=50)  # key by key, as a person types (fill() can race the search worker)
-    page.wait_for_function("() => [...document.querySelectorAll('.md-search-result__item')].some(e => e.textContent.includes('ResNet'))",
-                           timeout=30000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.md-search-result__item')].some(e => e.textContent.includes('ResNet'))",
+        timeout=30000,
+    )
     assert page.locator(".md-search-result__item", has_text="ResNet").first.is_visible()
     shot(page, "search-residual")
 
@@ -99,7 +101,17 @@ def test_a_leaderboard_page_shows_its_chart(page, site_url, built_site):
 
 @pytest.mark.browser
 def test_section_pages_load_without_console_errors(page, site_url, built_site):
-    for path in ("areas/", "papers/", "timeline/", "leaderboards/", "paths/", "concepts/", "datasets/", "metrics/", "plan/"):
+    for path in (
+        "areas/",
+        "papers/",
+        "timeline/",
+        "leaderboards/",
+        "paths/",
+        "concepts/",
+        "datasets/",
+        "metrics/",
+        "plan/",
+    ):
         response = page.goto(site_url + path)
         assert response is not None and response.ok, path
     area = sorted(p.parent.name for p in (built_site / "areas").glob("*/index.html"))[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 
-
 from conftest import entry_yaml, invoke
 
 
@@ -17,10 +16,12 @@ def _validate(root):
 
 
 def test_valid_catalogue_passes(make_catalog):
-    root = make_catalog({
-        "classification/lenet.yaml": entry_yaml("lenet", 1998),
-        "classification/alexnet.yaml": entry_yaml("alexnet", 2012, ("lenet",)),
-    })
+    root = make_catalog(
+        {
+            "classification/lenet.yaml": entry_yaml("lenet", 1998),
+            "classification/alexnet.yaml": entry_yaml("alexnet", 2012, ("lenet",)),
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 0
     assert "catalog OK: 2 entries, 1 lineage edges" in result.stdout
@@ -50,46 +51,59 @@ def test_unknown_key_suggests_the_right_one(make_catalog):
 
 
 def test_unknown_nested_key(make_catalog):
-    text = entry_yaml("a").replace("learning: {difficulty: 2, hours: 3}", "learning: {difficulty: 2, hours: 3, prerequisits: []}")
+    text = entry_yaml("a").replace(
+        "learning: {difficulty: 2, hours: 3}", "learning: {difficulty: 2, hours: 3, prerequisits: []}"
+    )
     result = _validate(make_catalog({"classification/a.yaml": text}))
     assert "learning.prerequisits: unknown key 'prerequisits' (did you mean 'prerequisites'?)" in result.stderr
 
 
 def test_dangling_reference_suggests_close_id(make_catalog):
-    root = make_catalog({
-        "generative/gan.yaml": entry_yaml("gan", 2014, area="generative"),
-        "generative/wgan.yaml": entry_yaml("wgan", 2017, ("gann",), area="generative"),
-    })
+    root = make_catalog(
+        {
+            "generative/gan.yaml": entry_yaml("gan", 2014, area="generative"),
+            "generative/wgan.yaml": entry_yaml("wgan", 2017, ("gann",), area="generative"),
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 1
-    assert re.search(r"generative/wgan\.yaml:\d+:\d+: lineage\[0\]\.from: unknown entry 'gann' \(did you mean 'gan'\?\)", result.stderr)
+    assert re.search(
+        r"generative/wgan\.yaml:\d+:\d+: lineage\[0\]\.from: unknown entry 'gann' \(did you mean 'gan'\?\)",
+        result.stderr,
+    )
 
 
 def test_cycle(make_catalog):
-    root = make_catalog({
-        "classification/a.yaml": entry_yaml("a", 2012, ("b",)),
-        "classification/b.yaml": entry_yaml("b", 2012, ("a",)),
-    })
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a", 2012, ("b",)),
+            "classification/b.yaml": entry_yaml("b", 2012, ("a",)),
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 1
     assert "lineage cycle: a -> b -> a" in result.stderr or "lineage cycle: b -> a -> b" in result.stderr
 
 
 def test_duplicate_id(make_catalog):
-    root = make_catalog({
-        "classification/a.yaml": entry_yaml("a"),
-        "generative/a.yaml": entry_yaml("a", area="generative"),
-    })
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a"),
+            "generative/a.yaml": entry_yaml("a", area="generative"),
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 1
     assert "duplicate id 'a'" in result.stderr
 
 
 def test_year_inversion(make_catalog):
-    root = make_catalog({
-        "classification/old.yaml": entry_yaml("old", 2010, ("new",)),
-        "classification/new.yaml": entry_yaml("new", 2015),
-    })
+    root = make_catalog(
+        {
+            "classification/old.yaml": entry_yaml("old", 2010, ("new",)),
+            "classification/new.yaml": entry_yaml("new", 2015),
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 1
     assert "parent 'new' (2015) is later than this entry (2010)" in result.stderr
@@ -135,11 +149,13 @@ def test_undecodable_file(make_catalog):
 
 
 def test_every_problem_is_reported_at_once(make_catalog):
-    root = make_catalog({
-        "classification/a.yaml": entry_yaml("a") + "colour: red\n",
-        "classification/b.yaml": entry_yaml("b", 2013, ("zzz",)),
-        "classification/c.yaml": "id: c\n",
-    })
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml("a") + "colour: red\n",
+            "classification/b.yaml": entry_yaml("b", 2013, ("zzz",)),
+            "classification/c.yaml": "id: c\n",
+        }
+    )
     result = _validate(root)
     assert result.exit_code == 1
     files = {line.split(":")[0] for line in result.stderr.splitlines() if ".yaml:" in line}

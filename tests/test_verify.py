@@ -20,7 +20,11 @@ FIXTURES = str(Path(__file__).parent / "fixtures")
 def _run(names, timeout=60.0, jobs=2):
     tasks = [runner.ModelTask("test", n, True, {}) for n in names]
     opts = runner.VerifyOptions(
-        device="cpu", jobs=jobs, timeout=timeout, use_cache=False, registry_module="broken_models",
+        device="cpu",
+        jobs=jobs,
+        timeout=timeout,
+        use_cache=False,
+        registry_module="broken_models",
         extra_env={"PYTHONPATH": os.pathsep.join([FIXTURES, os.environ.get("PYTHONPATH", "")])},
     )
     return {r["model"]: r for r in runner.run(tasks, opts, registry={})}
@@ -28,7 +32,17 @@ def _run(names, timeout=60.0, jobs=2):
 
 @pytest.fixture(scope="module")
 def outcomes():
-    names = ["good", "raising", "nan_loss", "no_gradient", "not_learning", "wrong_shape", "not_repeatable", "crashing", "hanging"]
+    names = [
+        "good",
+        "raising",
+        "nan_loss",
+        "no_gradient",
+        "not_learning",
+        "wrong_shape",
+        "not_repeatable",
+        "crashing",
+        "hanging",
+    ]
     return _run(names, timeout=20)
 
 
@@ -37,7 +51,17 @@ def test_good_model_passes(outcomes):
     assert good["status"] == "passed", good["reason"]
     assert good["parameters"] == 8 * 16 + 16 + 16 * 3 + 3
     assert good["losses"]["last"]["loss"] < good["losses"]["first"]["loss"]
-    assert {"entry", "model", "status", "parameters", "expected_parameters", "losses", "seconds", "device", "reason"} <= set(good)
+    assert {
+        "entry",
+        "model",
+        "status",
+        "parameters",
+        "expected_parameters",
+        "losses",
+        "seconds",
+        "device",
+        "reason",
+    } <= set(good)
 
 
 @pytest.mark.parametrize(
@@ -61,8 +85,9 @@ def test_broken_models_are_reported(outcomes, model, status, reason):
 
 def test_parameter_mismatch_is_a_failure():
     tasks = [runner.ModelTask("test", "good", True, {"parameters": 1000, "parameters_tolerance": 0.5})]
-    opts = runner.VerifyOptions(device="cpu", jobs=1, use_cache=False, registry_module="broken_models",
-                                extra_env={"PYTHONPATH": FIXTURES})
+    opts = runner.VerifyOptions(
+        device="cpu", jobs=1, use_cache=False, registry_module="broken_models", extra_env={"PYTHONPATH": FIXTURES}
+    )
     (result,) = runner.run(tasks, opts, registry={})
     assert result["status"] == "failed"
     assert "paper configuration has 195 parameters, the entry says 1,000" in result["reason"]
@@ -78,14 +103,22 @@ def test_shard_partitions_tasks():
 
 
 def test_not_implemented_models_are_reported_honestly(make_catalog):
-    from alphatree.catalog import load_catalog
     from conftest import entry_yaml
 
-    root = make_catalog({"classification/a.yaml": entry_yaml("a", extra="""\
+    from alphatree.catalog import load_catalog
+
+    root = make_catalog(
+        {
+            "classification/a.yaml": entry_yaml(
+                "a",
+                extra="""\
         models:
           - {name: a_big, implemented: false}
         implementation_note: "not implemented yet: needs the paper's cells"
-    """)})
+    """,
+            )
+        }
+    )
     tasks = runner.plan_tasks(load_catalog(root), registry={})
     (result,) = runner.run(tasks, runner.VerifyOptions(device="cpu"), registry={})
     assert result["status"] == "not-implemented"
@@ -107,8 +140,12 @@ def test_cli_cache_report_and_json(tmp_path):
 
 
 def test_cli_unknown_pattern(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "alphatree", "verify", "lenet6"], capture_output=True, text=True,
-                          env={**os.environ, "ALPHATREE_CACHE": str(tmp_path)})
+    done = subprocess.run(
+        [sys.executable, "-m", "alphatree", "verify", "lenet6"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ALPHATREE_CACHE": str(tmp_path)},
+    )
     assert done.returncode == 1
     assert "no model or entry matches lenet6 (did you mean" in done.stderr and "'lenet5'" in done.stderr
     assert "Traceback" not in done.stderr
@@ -129,8 +166,18 @@ main()
 
 def test_ctrl_c_keeps_partial_report(tmp_path):
     report = tmp_path / "partial.json"
-    env = {**os.environ, "ALPHATREE_CACHE": str(tmp_path / "c"), "PYTHONPATH": os.pathsep.join([FIXTURES, os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "ALPHATREE_CACHE": str(tmp_path / "c"),
+        "PYTHONPATH": os.pathsep.join([FIXTURES, os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_SCRIPT, str(report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not report.exists():
         time.sleep(0.5)

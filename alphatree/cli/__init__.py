@@ -28,8 +28,11 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    catalog: Optional[Path] = typer.Option(
-        None, "--catalog", envvar="ALPHATREE_CATALOG", help="Catalogue directory (default: ./catalog, else the bundled one).",
+    catalog: Path | None = typer.Option(
+        None,
+        "--catalog",
+        envvar="ALPHATREE_CATALOG",
+        help="Catalogue directory (default: ./catalog, else the bundled one).",
         file_okay=False,
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the catalogue cache."),

@@ -6,7 +6,6 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -32,13 +31,17 @@ def validate(as_json: bool = typer.Option(False, "--json", help="Print a JSON su
 
 @app.command("list")
 def list_entries(
-    area: Optional[str] = typer.Option(None, "--area", "-a", help="Only this area (e.g. generative)."),
-    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only entries with this tag."),
-    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="Only this kind (architecture, metric, optimizer, ...)."),
-    since: Optional[int] = typer.Option(None, "--since", help="First year to include."),
-    until: Optional[int] = typer.Option(None, "--until", help="Last year to include."),
-    text: Optional[str] = typer.Option(None, "--search", "-q", help="Text to find in ids, titles, authors, summaries."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of objects (id, title, year, area, arxiv, ...)."),
+    area: str | None = typer.Option(None, "--area", "-a", help="Only this area (e.g. generative)."),
+    tag: str | None = typer.Option(None, "--tag", "-t", help="Only entries with this tag."),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help="Only this kind (architecture, metric, optimizer, ...)."
+    ),
+    since: int | None = typer.Option(None, "--since", help="First year to include."),
+    until: int | None = typer.Option(None, "--until", help="Last year to include."),
+    text: str | None = typer.Option(None, "--search", "-q", help="Text to find in ids, titles, authors, summaries."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON array of objects (id, title, year, area, arxiv, ...)."
+    ),
 ) -> None:
     """List entries, oldest first, optionally filtered.
 
@@ -63,7 +66,9 @@ def list_entries(
 @app.command()
 def show(
     entry_id: str = typer.Argument(..., metavar="ID", help="Entry id (or short name, or a former id)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the entry as a JSON object with the schema's field names."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the entry as a JSON object with the schema's field names."
+    ),
 ) -> None:
     """Show one entry: facts, lineage, what it introduces, results and models.
 
@@ -110,24 +115,35 @@ def show(
         for col in ("task", "data set", "metric", "value", "split", "model", "source"):
             table.add_column(col)
         for r in entry.results:
-            table.add_row(r.task, r.dataset, r.metric, f"{r.value:g} {r.unit}", r.split, escape(r.model), escape(r.source))
+            table.add_row(
+                r.task, r.dataset, r.metric, f"{r.value:g} {r.unit}", r.split, escape(r.model), escape(r.source)
+            )
         con.print(table)
     if entry.models:
         table = Table(title=f"Models ({entry.implementation_status})", title_justify="left")
         for col in ("name", "parameters", "source", "implemented"):
             table.add_column(col)
         for m in entry.models:
-            table.add_row(m.name, f"{m.parameters:,}" if m.parameters is not None else "—", escape(m.parameters_source), "yes" if m.implemented else "not yet")
+            table.add_row(
+                m.name,
+                f"{m.parameters:,}" if m.parameters is not None else "—",
+                escape(m.parameters_source),
+                "yes" if m.implemented else "not yet",
+            )
         con.print(table)
     if entry.implementation_note:
         con.print(f"[yellow]{escape(entry.implementation_note)}[/]")
-    con.print(f"\n[dim]difficulty {entry.learning.difficulty}/5 · about {entry.learning.hours:g} h · file {cat.files.get(entry.id)}[/]")
+    con.print(
+        f"\n[dim]difficulty {entry.learning.difficulty}/5 · about {entry.learning.hours:g} h · file {cat.files.get(entry.id)}[/]"
+    )
 
 
 @app.command()
 def cite(
-    ids: Optional[List[str]] = typer.Argument(None, metavar="ID...", help="Entry ids to cite."),
-    plan: Optional[Path] = typer.Option(None, "--plan", metavar="PLAN.yaml", help="Cite every step of a study plan.", dir_okay=False),
+    ids: list[str] | None = typer.Argument(None, metavar="ID...", help="Entry ids to cite."),
+    plan: Path | None = typer.Option(
+        None, "--plan", metavar="PLAN.yaml", help="Cite every step of a study plan.", dir_okay=False
+    ),
 ) -> None:
     """Print BibTeX for entries, or for every step of a plan.
 
@@ -171,7 +187,9 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts a
     from rich.table import Table
 
     con = options.console()
-    con.print(f"[bold]{data['entries']}[/] entries, {data['models']} models, {data['results']} results, {data['concepts']} concepts")
+    con.print(
+        f"[bold]{data['entries']}[/] entries, {data['models']} models, {data['results']} results, {data['concepts']} concepts"
+    )
     for title, key in (("area", "by_area"), ("kind", "by_kind"), ("implementation", "implementation")):
         table = Table(title=f"by {title}", title_justify="left")
         table.add_column(title)
@@ -185,9 +203,13 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts a
 
 @app.command()
 def schema(
-    write: Optional[Path] = typer.Option(None, "--write", help="Write entry.schema.json and vocabulary.schema.json into this folder."),
-    check: Optional[Path] = typer.Option(None, "--check", help="Exit 1 if the schema files in this folder are stale."),
-    vocabulary: bool = typer.Option(False, "--vocabulary", help="Print the vocabulary files' schema instead of the entry's."),
+    write: Path | None = typer.Option(
+        None, "--write", help="Write entry.schema.json and vocabulary.schema.json into this folder."
+    ),
+    check: Path | None = typer.Option(None, "--check", help="Exit 1 if the schema files in this folder are stale."),
+    vocabulary: bool = typer.Option(
+        False, "--vocabulary", help="Print the vocabulary files' schema instead of the entry's."
+    ),
 ) -> None:
     """Print the JSON Schema of an entry file (for editors), or write/check the copies in the repo.
 
@@ -201,9 +223,15 @@ def schema(
         "vocabulary.schema.json": json.dumps(vocabulary_json_schema(), indent=2, ensure_ascii=False) + "\n",
     }
     if check is not None:
-        stale = [name for name, text in texts.items() if not (check / name).is_file() or (check / name).read_text(encoding="utf-8") != text]
+        stale = [
+            name
+            for name, text in texts.items()
+            if not (check / name).is_file() or (check / name).read_text(encoding="utf-8") != text
+        ]
         if stale:
-            raise AlphaTreeError(f"stale schema file(s) in {check}: {', '.join(stale)}; run 'alphatree schema --write {check}'")
+            raise AlphaTreeError(
+                f"stale schema file(s) in {check}: {', '.join(stale)}; run 'alphatree schema --write {check}'"
+            )
         typer.echo(f"schema files in {check} are up to date")
         return
     if write is not None:

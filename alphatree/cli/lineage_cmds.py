@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -16,8 +16,10 @@ def lineage(
     entry_id: str = typer.Argument(..., metavar="ID", help="Entry id (or short name)."),
     ancestors: bool = typer.Option(False, "--ancestors", help="Only what it builds on."),
     descendants: bool = typer.Option(False, "--descendants", help="Only what it influenced."),
-    depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1, help="How many generations (default: all)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of ids (with --ancestors or --descendants), else both lists."),
+    depth: int | None = typer.Option(None, "--depth", "-d", min=1, help="How many generations (default: all)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON array of ids (with --ancestors or --descendants), else both lists."
+    ),
 ) -> None:
     """Show what an entry builds on and what it influenced, as trees.
 
@@ -32,7 +34,9 @@ def lineage(
         elif descendants and not ancestors:
             options.print_json(index.descendants(root, depth))
         else:
-            options.print_json({"id": root, "ancestors": index.ancestors(root, depth), "descendants": index.descendants(root, depth)})
+            options.print_json(
+                {"id": root, "ancestors": index.ancestors(root, depth), "descendants": index.descendants(root, depth)}
+            )
         return
     from rich.markup import escape
     from rich.tree import Tree
@@ -53,12 +57,20 @@ def lineage(
     info = index.papers[root]
     if ancestors or both:
         up = index.tree(root, upward=True, depth=depth)
-        tree = Tree(f"[bold]{escape(info.name)}[/] ({info.year}) builds on:" if up["children"] else f"[bold]{escape(info.name)}[/] ({info.year}) builds on no catalogue entry")
+        tree = Tree(
+            f"[bold]{escape(info.name)}[/] ({info.year}) builds on:"
+            if up["children"]
+            else f"[bold]{escape(info.name)}[/] ({info.year}) builds on no catalogue entry"
+        )
         grow(tree, up, "←")
         con.print(tree)
     if descendants or both:
         down = index.tree(root, upward=False, depth=depth)
-        tree = Tree(f"[bold]{escape(info.name)}[/] ({info.year}) influenced:" if down["children"] else f"[bold]{escape(info.name)}[/] ({info.year}) has no descendants in the catalogue")
+        tree = Tree(
+            f"[bold]{escape(info.name)}[/] ({info.year}) influenced:"
+            if down["children"]
+            else f"[bold]{escape(info.name)}[/] ({info.year}) has no descendants in the catalogue"
+        )
         grow(tree, down, "→")
         con.print(tree)
 
@@ -92,13 +104,15 @@ def path(
 @app.command()
 def graph(
     fmt: str = typer.Option("svg", "--format", "-f", help="svg, png, pdf, dot, mermaid, graphml or json."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="Only this entry, its ancestors and descendants."),
-    depth: Optional[int] = typer.Option(None, "--depth", min=1, help="With --focus: generations each way."),
-    area: Optional[str] = typer.Option(None, "--area", help="Only entries of this area."),
-    since: Optional[int] = typer.Option(None, "--since", help="First year."),
-    until: Optional[int] = typer.Option(None, "--until", help="Last year."),
-    link: str = typer.Option("https://arxiv.org/abs/{arxiv}", "--link", help="Node URL pattern: {id} and {arxiv} are replaced; '' for none."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    focus: str | None = typer.Option(None, "--focus", help="Only this entry, its ancestors and descendants."),
+    depth: int | None = typer.Option(None, "--depth", min=1, help="With --focus: generations each way."),
+    area: str | None = typer.Option(None, "--area", help="Only entries of this area."),
+    since: int | None = typer.Option(None, "--since", help="First year."),
+    until: int | None = typer.Option(None, "--until", help="Last year."),
+    link: str = typer.Option(
+        "https://arxiv.org/abs/{arxiv}", "--link", help="Node URL pattern: {id} and {arxiv} are replaced; '' for none."
+    ),
 ) -> None:
     """Draw the lineage graph (laid out by year, one colour per area, edge style per relation).
 
@@ -158,7 +172,9 @@ def _link_pattern(pattern: str, index: Any) -> str | None:
 
 @app.command()
 def concept(
-    name: str = typer.Argument(..., metavar="CONCEPT", help="Concept id or name (e.g. residual-connection, 'truncation trick')."),
+    name: str = typer.Argument(
+        ..., metavar="CONCEPT", help="Concept id or name (e.g. residual-connection, 'truncation trick')."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON object."),
 ) -> None:
     """Which entry introduced a concept, and which entries use it.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -21,7 +20,9 @@ plan_app = typer.Typer(
 )
 app.add_typer(plan_app, name="plan")
 
-PLAN_OPTION = typer.Option(Path("plan.yaml"), "--plan", "-p", envvar="ALPHATREE_PLAN", help="Plan file (default ./plan.yaml).", dir_okay=False)
+PLAN_OPTION = typer.Option(
+    Path("plan.yaml"), "--plan", "-p", envvar="ALPHATREE_PLAN", help="Plan file (default ./plan.yaml).", dir_okay=False
+)
 
 
 def _table():
@@ -55,9 +56,11 @@ def _print_changes(plan, path: Path) -> None:
 
 @plan_app.command("new")
 def new(
-    goal: List[str] = typer.Option(..., "--goal", "-g", help="Entry to reach (repeat for several)."),
-    know: List[str] = typer.Option([], "--know", "-k", help="Entry you already know (repeat)."),
-    interest: List[str] = typer.Option([], "--interest", "-i", help="Area or tag you care about (for 'plan recommend')."),
+    goal: list[str] = typer.Option(..., "--goal", "-g", help="Entry to reach (repeat for several)."),
+    know: list[str] = typer.Option([], "--know", "-k", help="Entry you already know (repeat)."),
+    interest: list[str] = typer.Option(
+        [], "--interest", "-i", help="Area or tag you care about (for 'plan recommend')."
+    ),
     hours_per_week: float = typer.Option(5.0, "--hours-per-week", "-w", help="Study hours per week.", min=0.1),
     output: Path = typer.Option(Path("plan.yaml"), "--output", "-o", help="Plan file to write.", dir_okay=False),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing plan file (its progress is lost)."),
@@ -78,7 +81,9 @@ def new(
         options.print_json(plan_json(table, plan))
         return
     p = plan.progress()
-    typer.echo(f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks at {hours_per_week:g} h/week")
+    typer.echo(
+        f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks at {hours_per_week:g} h/week"
+    )
     _print_weeks(table, plan, limit_weeks=2)
     typer.echo(f"next: alphatree plan next -p {output}")
 
@@ -106,9 +111,13 @@ def _print_weeks(table, plan, limit_weeks: int | None = None) -> None:
 
 @plan_app.command("show")
 def show(
-    plan_file: Optional[Path] = typer.Argument(None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False),
+    plan_file: Path | None = typer.Argument(
+        None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False
+    ),
     plan_opt: Path = PLAN_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print an object with progress and a 'steps' array (id, week, status, why, ...)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print an object with progress and a 'steps' array (id, week, status, why, ...)."
+    ),
 ) -> None:
     """Show the plan by week with progress; re-plans first if the catalogue changed, and says what changed.
 
@@ -127,9 +136,13 @@ def show(
     con = options.console()
     p = plan.progress()
     goals = ", ".join(table.nodes[g].name for g in plan.goals)
-    con.print(f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, created {escape(plan.created)})[/]")
-    con.print(f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']} done, {p['skipped']} skipped, {p['todo']} to do · "
-              f"{p['hours_left']:g} of {p['hours']:g} hours left")
+    con.print(
+        f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, created {escape(plan.created)})[/]"
+    )
+    con.print(
+        f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']} done, {p['skipped']} skipped, {p['todo']} to do · "
+        f"{p['hours_left']:g} of {p['hours']:g} hours left"
+    )
     _print_weeks(table, plan)
 
 
@@ -163,15 +176,17 @@ def next_(
 
     con = options.console()
     for d in steps:
-        con.print(f"[bold]{escape(d['name'])}[/] ({d['year']}) [dim]{d['id']} · week {d['week']} · about {d['hours']:g} h · difficulty {d['difficulty']}/5[/]")
+        con.print(
+            f"[bold]{escape(d['name'])}[/] ({d['year']}) [dim]{d['id']} · week {d['week']} · about {d['hours']:g} h · difficulty {d['difficulty']}/5[/]"
+        )
         con.print(f"  {escape(d['title'])}")
         con.print(f"  why: {escape(d['why'])}")
-        con.print(f"  page: {escape(d['page'])}" + (f"   paper: {escape(d['paper'])}" if d['paper'] else ""))
+        con.print(f"  page: {escape(d['page'])}" + (f"   paper: {escape(d['paper'])}" if d["paper"] else ""))
         con.print(f"  exercise: {escape(d['exercise'])}")
         con.print(f"  [dim]then: alphatree plan done {d['id']}[/]")
 
 
-def _mark(ids: List[str], status: str, plan_opt: Path, on: Optional[str]) -> None:
+def _mark(ids: list[str], status: str, plan_opt: Path, on: str | None) -> None:
     from alphatree.plan import save_plan, set_status
 
     table, plan = _load(plan_opt)
@@ -189,9 +204,9 @@ def _mark(ids: List[str], status: str, plan_opt: Path, on: Optional[str]) -> Non
 
 @plan_app.command("done")
 def done(
-    ids: List[str] = typer.Argument(..., metavar="ID...", help="Steps you finished."),
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Steps you finished."),
     plan_opt: Path = PLAN_OPTION,
-    on: Optional[str] = typer.Option(None, "--on", help="Date finished (YYYY-MM-DD; default today)."),
+    on: str | None = typer.Option(None, "--on", help="Date finished (YYYY-MM-DD; default today)."),
     undo: bool = typer.Option(False, "--undo", help="Mark the steps as still to do instead."),
 ) -> None:
     """Mark steps done (or, with --undo, still to do).
@@ -203,7 +218,7 @@ def done(
 
 @plan_app.command("skip")
 def skip(
-    ids: List[str] = typer.Argument(..., metavar="ID...", help="Steps to skip."),
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Steps to skip."),
     plan_opt: Path = PLAN_OPTION,
     undo: bool = typer.Option(False, "--undo", help="Mark the steps as still to do instead."),
 ) -> None:
@@ -230,8 +245,10 @@ def status(
         return
     _print_changes(plan, plan_opt)
     week = f"week {p['current_week']} of {p['weeks']}" if p["current_week"] else "all weeks finished"
-    options.console().print(f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']}/{p['steps']} done, {p['skipped']} skipped · "
-                            f"{p['hours_left']:g} h left · {week}")
+    options.console().print(
+        f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']}/{p['steps']} done, {p['skipped']} skipped · "
+        f"{p['hours_left']:g} h left · {week}"
+    )
 
 
 @plan_app.command("recommend")
@@ -249,8 +266,19 @@ def recommend(
     table, plan = _load(plan_opt)
     found = suggest(table, plan, count)
     if as_json:
-        options.print_json([{"id": r.id, "name": table.nodes[r.id].name, "year": table.nodes[r.id].year, "score": r.score,
-                             "reasons": r.reasons, "missing": r.missing} for r in found])
+        options.print_json(
+            [
+                {
+                    "id": r.id,
+                    "name": table.nodes[r.id].name,
+                    "year": table.nodes[r.id].year,
+                    "score": r.score,
+                    "reasons": r.reasons,
+                    "missing": r.missing,
+                }
+                for r in found
+            ]
+        )
         return
     _print_changes(plan, plan_opt)
     if not found:
@@ -268,12 +296,20 @@ def recommend(
 
 @plan_app.command("export")
 def export(
-    plan_file: Optional[Path] = typer.Argument(None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False),
+    plan_file: Path | None = typer.Argument(
+        None, metavar="[PLAN]", help="Plan file (default: --plan, else ./plan.yaml).", dir_okay=False
+    ),
     plan_opt: Path = PLAN_OPTION,
-    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown (a checklist by week) or site (a page for the site's docs folder)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: print).", dir_okay=False),
+    fmt: str = typer.Option(
+        "markdown", "--format", "-f", help="markdown (a checklist by week) or site (a page for the site's docs folder)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: print).", dir_okay=False
+    ),
     site_url: str = typer.Option("", "--site-url", help="Base URL of the published site, for page links in Markdown."),
-    docs_dir: Path = typer.Option(Path("site"), "--docs-dir", help="The site's docs folder (for --format site links).", file_okay=False),
+    docs_dir: Path = typer.Option(
+        Path("site"), "--docs-dir", help="The site's docs folder (for --format site links).", file_okay=False
+    ),
 ) -> None:
     """Export the plan as Markdown, or as a page of the site (links checked by 'mkdocs build --strict').
 
@@ -292,7 +328,9 @@ def export(
         target = output or docs_dir / "plan.md"
         rel = os.path.relpath(os.path.abspath(target), os.path.abspath(docs_dir))
         if rel.startswith(".."):
-            raise PlanError(f"a site page goes inside the docs folder {docs_dir}/ (got {target}); pass -o {docs_dir}/NAME.md or --docs-dir")
+            raise PlanError(
+                f"a site page goes inside the docs folder {docs_dir}/ (got {target}); pass -o {docs_dir}/NAME.md or --docs-dir"
+            )
         prefix = "../" * (rel.count(os.sep))
         output = target
     text = plan_markdown(table, plan, site_prefix=prefix, site_url=site_url)

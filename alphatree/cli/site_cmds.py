@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -26,10 +25,22 @@ def _catalog_env() -> None:
 
 @site_app.command("build")
 def build(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", file_okay=False, help="Folder to write the site to (default: build/site)."),
-    strict: bool = typer.Option(True, "--strict/--no-strict", help="Fail on any warning (a broken link, a missing page)."),
-    config_file: Optional[Path] = typer.Option(None, "--config-file", "-f", dir_okay=False, help="mkdocs configuration (default: ./mkdocs.yml)."),
-    report: Optional[Path] = typer.Option(None, "--report", envvar="ALPHATREE_VERIFY_REPORT", dir_okay=False, help="Verify report for the badges (default: .verify/report.json)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", file_okay=False, help="Folder to write the site to (default: build/site)."
+    ),
+    strict: bool = typer.Option(
+        True, "--strict/--no-strict", help="Fail on any warning (a broken link, a missing page)."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config-file", "-f", dir_okay=False, help="mkdocs configuration (default: ./mkdocs.yml)."
+    ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        envvar="ALPHATREE_VERIFY_REPORT",
+        dir_okay=False,
+        help="Verify report for the badges (default: .verify/report.json).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show mkdocs' progress messages."),
 ) -> None:
     """Build the static site. A failed build leaves the previous site untouched.
@@ -52,8 +63,12 @@ def build(
 
 @site_app.command("serve")
 def serve(
-    dev_addr: Optional[str] = typer.Option(None, "--dev-addr", "-a", metavar="IP:PORT", help="Address to serve on (default: 127.0.0.1:8000)."),
-    config_file: Optional[Path] = typer.Option(None, "--config-file", "-f", dir_okay=False, help="mkdocs configuration (default: ./mkdocs.yml)."),
+    dev_addr: str | None = typer.Option(
+        None, "--dev-addr", "-a", metavar="IP:PORT", help="Address to serve on (default: 127.0.0.1:8000)."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config-file", "-f", dir_okay=False, help="mkdocs configuration (default: ./mkdocs.yml)."
+    ),
 ) -> None:
     """Preview the site with live reload while you edit entries or site/.
 

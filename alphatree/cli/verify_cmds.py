@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -13,13 +12,17 @@ from alphatree.cli import app, options
 
 @app.command()
 def verify(
-    patterns: Optional[List[str]] = typer.Argument(None, metavar="[PATTERN...]", help="Model names or entry ids, wildcards allowed (default: all)."),
+    patterns: list[str] | None = typer.Argument(
+        None, metavar="[PATTERN...]", help="Model names or entry ids, wildcards allowed (default: all)."
+    ),
     device: str = typer.Option("auto", "--device", help="auto (cuda when present), cpu or cuda."),
     jobs: int = typer.Option(2, "--jobs", "-j", min=1, help="Worker processes."),
     timeout: float = typer.Option(300.0, "--timeout", min=1, help="Seconds each model may take."),
-    shard_spec: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help="Run only shard K of N (for CI matrices)."),
+    shard_spec: str | None = typer.Option(
+        None, "--shard", metavar="K/N", help="Run only shard K of N (for CI matrices)."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every model even if its inputs did not change."),
-    report: Optional[Path] = typer.Option(None, "--report", help="JSON report file (default: .verify/report.json)."),
+    report: Path | None = typer.Option(None, "--report", help="JSON report file (default: .verify/report.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as a JSON array."),
     seed: int = typer.Option(0, "--seed", help="Seed for the synthetic batches and initialisation."),
 ) -> None:
@@ -38,8 +41,14 @@ def verify(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("verify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=con, transient=True, disable=as_json and not sys.stderr.isatty(),
+        TextColumn("verify"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=con,
+        transient=True,
+        disable=as_json and not sys.stderr.isatty(),
     )
     try:
         with progress:
@@ -71,7 +80,9 @@ def _table(results: list[dict]) -> None:
     colours = {"passed": "green", "failed": "red", "timeout": "magenta", "error": "red", "not-implemented": "yellow"}
     table = Table(title_justify="left")
     for col in ("model", "entry", "status", "parameters", "paper", "loss first → last", "s", "reason"):
-        table.add_column(col, no_wrap=col not in {"reason"}, justify="right" if col in {"parameters", "paper", "s"} else "left")
+        table.add_column(
+            col, no_wrap=col not in {"reason"}, justify="right" if col in {"parameters", "paper", "s"} else "left"
+        )
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -82,10 +93,14 @@ def _table(results: list[dict]) -> None:
             loss = f"{losses['first'][key]:.3g} → {losses['last'][key]:.3g}"
         status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]" + (" (cached)" if r.get("cached") else "")
         table.add_row(
-            r["model"], r["entry"], status,
+            r["model"],
+            r["entry"],
+            status,
             f"{r['parameters']:,}" if r.get("parameters") is not None else "",
             f"{r['expected_parameters']:,}" if r.get("expected_parameters") is not None else "",
-            loss, f"{r.get('seconds', 0):.1f}", escape(r.get("reason") or ""),
+            loss,
+            f"{r.get('seconds', 0):.1f}",
+            escape(r.get("reason") or ""),
         )
     con = options.console()
     table.title = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

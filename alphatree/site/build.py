@@ -34,7 +34,9 @@ def find_config(config_file: Path | str | None = None) -> Path:
     for candidate in (Path.cwd() / CONFIG_NAME, Path(__file__).resolve().parents[2] / CONFIG_NAME):
         if candidate.is_file():
             return candidate
-    raise SiteError(f"no {CONFIG_NAME} here or beside the alphatree package; run from the repository root or pass --config-file")
+    raise SiteError(
+        f"no {CONFIG_NAME} here or beside the alphatree package; run from the repository root or pass --config-file"
+    )
 
 
 class _Collect(logging.Handler):
@@ -64,8 +66,13 @@ def _load(config_file: Path, strict: bool, site_dir: Path | None, dev_addr: str 
         raise SiteError(f"{config_file}: {exc}") from None
 
 
-def build_site(output: Path | str | None = None, *, strict: bool = True, config_file: Path | str | None = None,
-               echo: logging.Handler | None = None) -> tuple[Path, float]:
+def build_site(
+    output: Path | str | None = None,
+    *,
+    strict: bool = True,
+    config_file: Path | str | None = None,
+    echo: logging.Handler | None = None,
+) -> tuple[Path, float]:
     """Build the site into ``output`` (default: the config's ``site_dir``); returns the folder and seconds taken."""
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, MkDocsException, PluginError

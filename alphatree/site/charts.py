@@ -75,12 +75,20 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999" stroke-width="1"/>',
     ]
     for t in _ticks(v0, v1):
-        parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#ddd" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(t) + 4:.1f}" text-anchor="end" font-size="11" fill="currentColor">{t:g}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#ddd" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(t) + 4:.1f}" text-anchor="end" font-size="11" fill="currentColor">{t:g}</text>'
+        )
     step = max(1, math.ceil((y1 - y0) / 10))
     for year in range(y0, y1 + 1, step):
-        parts.append(f'<text x="{x(year):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" font-size="11" fill="currentColor">{year}</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="currentColor">year</text>')
+        parts.append(
+            f'<text x="{x(year):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" font-size="11" fill="currentColor">{year}</text>'
+        )
+    parts.append(
+        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="currentColor">year</text>'
+    )
     parts.append(
         f'<text x="14" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="12" fill="currentColor" '
         f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">{attr(metric)}{" (" + attr(unit) + ")" if unit else ""}, {better}</text>'
@@ -93,7 +101,9 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
                 coords.append(f"{x(p.year):.1f},{y(best[i - 1].value):.1f}")
             coords.append(f"{x(p.year):.1f},{y(p.value):.1f}")
         coords.append(f"{LEFT + plot_w:.1f},{y(best[-1].value):.1f}")
-        parts.append(f'<polyline class="at-sota-line" points="{" ".join(coords)}" fill="none" stroke="#d00000" stroke-width="2"/>')
+        parts.append(
+            f'<polyline class="at-sota-line" points="{" ".join(coords)}" fill="none" stroke="#d00000" stroke-width="2"/>'
+        )
     best_ids = {id(p) for p in best}
     for p in sorted(points, key=lambda p: (p.year, p.value)):
         is_best = id(p) in best_ids
@@ -103,6 +113,8 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
             f'fill="{"#d00000" if is_best else "#457b9d"}"><title>{attr(tip)}</title></circle></a>'
         )
     for p in best:
-        parts.append(f'<text x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" fill="currentColor">{attr(p.label)}</text>')
+        parts.append(
+            f'<text x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" fill="currentColor">{attr(p.label)}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

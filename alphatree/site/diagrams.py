@@ -75,8 +75,10 @@ def clean_svg(svg: str) -> str:
 def _scalable(match: re.Match) -> str:
     """Fit the page width, but never below 40% (labels stay legible; the frame scrolls) nor above full."""
     width, height = float(match.group(1)), float(match.group(2))
-    return (f'<svg class="at-lineage-svg" width="{width:g}pt" height="{height:g}pt" '
-            f'style="width:100%;height:auto;max-width:{width:g}pt;min-width:{width * 0.4:.0f}pt"')
+    return (
+        f'<svg class="at-lineage-svg" width="{width:g}pt" height="{height:g}pt" '
+        f'style="width:100%;height:auto;max-width:{width:g}pt;min-width:{width * 0.4:.0f}pt"'
+    )
 
 
 def standalone(svg: str) -> str:

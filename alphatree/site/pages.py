@@ -108,8 +108,15 @@ def badge(status: str) -> str:
 
 
 class Generator:
-    def __init__(self, catalog: Any, report: dict[str, dict[str, Any]] | None = None, *, graph: Any = None,
-                 directory_urls: bool = True, source_root: Path | None = None):
+    def __init__(
+        self,
+        catalog: Any,
+        report: dict[str, dict[str, Any]] | None = None,
+        *,
+        graph: Any = None,
+        directory_urls: bool = True,
+        source_root: Path | None = None,
+    ):
         from alphatree.graph import KnowledgeGraph
 
         self.cat = catalog
@@ -146,7 +153,9 @@ class Generator:
         """A lineage drawing of ``ids`` (all when None) on page ``uri``, also published beside it as lineage.svg."""
         drawing = selection(self.index, self.cat, ids, focus=focus)
         folder = uri.rsplit("/", 1)[0] + "/" if "/" in uri else ""
-        self.out.figures[key] = Figure(uri, dot=to_dot(drawing, link=self.link_pattern(uri)), file=folder + "lineage.svg")
+        self.out.figures[key] = Figure(
+            uri, dot=to_dot(drawing, link=self.link_pattern(uri)), file=folder + "lineage.svg"
+        )
         return figure_slot(key) + "\n\n[Open the drawing on its own](lineage.svg){ .at-figure-link }"
 
     def _boards(self) -> dict[str, list[tuple[Any, Any]]]:
@@ -158,9 +167,16 @@ class Generator:
         boards: dict[str, list[tuple[Any, Any]]] = {}
         for bid, rows in sorted(groups.items()):
             units = sorted({r.unit for _, r in rows})
-            parts = {bid: rows} if len(units) == 1 else {
-                f"{bid}--{re.sub(r'[^a-z0-9]+', '-', u.lower()).strip('-') or 'unit'}": [(e, r) for e, r in rows if r.unit == u] for u in units
-            }
+            parts = (
+                {bid: rows}
+                if len(units) == 1
+                else {
+                    f"{bid}--{re.sub(r'[^a-z0-9]+', '-', u.lower()).strip('-') or 'unit'}": [
+                        (e, r) for e, r in rows if r.unit == u
+                    ]
+                    for u in units
+                }
+            )
             boards.update({k: v for k, v in parts.items() if len(v) >= 2})
         return boards
 
@@ -199,8 +215,8 @@ class Generator:
         passed = sum(1 for m in models if self.report.get(m.name, {}).get("status") == "passed")
         lines = [
             f'<p class="at-stats">{len(self.entries)} papers · {sum(len(e.lineage) for e in self.entries)} lineage links · '
-            f'{len(self.cat.concepts)} concepts · {sum(m.implemented for m in models)} implemented models '
-            f'({passed} verified) · {s.get("results", sum(len(e.results) for e in self.entries))} reported results</p>',
+            f"{len(self.cat.concepts)} concepts · {sum(m.implemented for m in models)} implemented models "
+            f"({passed} verified) · {s.get('results', sum(len(e.results) for e in self.entries))} reported results</p>",
             "",
             "## The whole lineage",
             "",
@@ -223,7 +239,9 @@ class Generator:
         lines += ["", "## Learning paths", ""]
         if self.cat.paths:
             for lp in self.cat.paths.values():
-                lines.append(f"- **{md_link(esc(lp.title), uri, path_uri(lp.id))}** ({len(lp.steps)} steps): {esc(lp.summary)}")
+                lines.append(
+                    f"- **{md_link(esc(lp.title), uri, path_uri(lp.id))}** ({len(lp.steps)} steps): {esc(lp.summary)}"
+                )
         else:
             lines.append("No learning paths yet: add them to `catalog/vocabulary/paths.yaml`.")
         lines += [
@@ -249,12 +267,21 @@ class Generator:
 
     def papers_index(self) -> None:
         uri = "papers/index.md"
-        lines = [front_matter("Papers"), "# Papers", "", f"All {len(self.entries)} papers of the catalogue, oldest first.", "",
-                 "| Year | Paper | Area | Kind | Implementation |", "|---|---|---|---|---|"]
+        lines = [
+            front_matter("Papers"),
+            "# Papers",
+            "",
+            f"All {len(self.entries)} papers of the catalogue, oldest first.",
+            "",
+            "| Year | Paper | Area | Kind | Implementation |",
+            "|---|---|---|---|---|",
+        ]
         for e in self.entries:
             area = self.cat.areas[e.area]
-            lines.append(f"| {e.year} | {self.entry_link(uri, e.id)}: {esc(e.title)} | {md_link(esc(area.name), uri, area_uri(e.area))} | "
-                         f"{esc(e.kind.value)} | {esc(e.implementation_status)} |")
+            lines.append(
+                f"| {e.year} | {self.entry_link(uri, e.id)}: {esc(e.title)} | {md_link(esc(area.name), uri, area_uri(e.area))} | "
+                f"{esc(e.kind.value)} | {esc(e.implementation_status)} |"
+            )
         self.out.pages[uri] = "\n".join(lines) + "\n"
 
     def entry_status(self, e: Any) -> str:
@@ -283,7 +310,9 @@ class Generator:
             L += [f"# {esc(e.title)}", ""]
         L += [
             f"**Authors:** {esc(', '.join(e.authors))}  ",
-            f"**Year:** {e.year}" + (f" · **Venue:** {esc(e.venue)}" if e.venue else "") + f" · **Area:** {md_link(esc(area.name), uri, area_uri(e.area))}"
+            f"**Year:** {e.year}"
+            + (f" · **Venue:** {esc(e.venue)}" if e.venue else "")
+            + f" · **Area:** {md_link(esc(area.name), uri, area_uri(e.area))}"
             f" · **Kind:** {esc(e.kind.value)}  ",
             f"**Difficulty:** {e.learning.difficulty}/5 · **Study time:** about {e.learning.hours:g} h · **Verify:** {badge(self.entry_status(e))}",
             "",
@@ -311,16 +340,24 @@ class Generator:
             if e.introduces:
                 L += ["**Introduces:**", ""]
                 for c in e.introduces:
-                    L.append(f"- {md_link(esc(c.name), uri, concept_uri(c.id))}" + (f": {esc(c.summary)}" if c.summary else ""))
+                    L.append(
+                        f"- {md_link(esc(c.name), uri, concept_uri(c.id))}"
+                        + (f": {esc(c.summary)}" if c.summary else "")
+                    )
                 L.append("")
             if e.uses:
-                L += ["**Uses:** " + ", ".join(md_link(esc(cat.concepts[c].name), uri, concept_uri(c)) for c in e.uses), ""]
+                L += [
+                    "**Uses:** " + ", ".join(md_link(esc(cat.concepts[c].name), uri, concept_uri(c)) for c in e.uses),
+                    "",
+                ]
         # lineage
         parents = self.index.parents.get(e.id, [])
         children = self.index.children.get(e.id, [])
         L += ["## Lineage", ""]
         if parents or children:
-            near = set(self.index.ancestors(e.id, FOCUS_DEPTH)) | set(self.index.descendants(e.id, FOCUS_DEPTH)) | {e.id}
+            near = (
+                set(self.index.ancestors(e.id, FOCUS_DEPTH)) | set(self.index.descendants(e.id, FOCUS_DEPTH)) | {e.id}
+            )
             L += [self.lineage_figure(uri, f"paper-{e.id}", near, focus=e.id), ""]
         if parents:
             L += ["### Builds on", "", "| Parent | Year | How | What changed |", "|---|---|---|---|"]
@@ -338,7 +375,12 @@ class Generator:
             L += ["No lineage links to other entries of the catalogue yet.", ""]
         # results
         if e.results:
-            L += ["## Reported results", "", "| Task | Data set | Metric | Value | Split | Model | Source |", "|---|---|---|---|---|---|---|"]
+            L += [
+                "## Reported results",
+                "",
+                "| Task | Data set | Metric | Value | Split | Model | Source |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for r in e.results:
                 metric = cat.metrics[r.metric]
                 arrow = "↓" if metric.direction.value == "lower" else "↑"
@@ -347,11 +389,17 @@ class Generator:
                 metric_cell = md_link(esc(metric.name), uri, metric_uri(r.metric)) + f" {arrow}"
                 if bid in self.boards:
                     metric_cell += " (" + md_link("leaderboard", uri, board_uri(bid)) + ")"
-                L.append(f"| {esc(cat.tasks[r.task].name)} | {md_link(esc(cat.datasets[r.dataset].name), uri, dataset_uri(r.dataset))} | "
-                         f"{metric_cell} | {value} | {esc(r.split)} | {esc(r.model)}{(' (' + esc(r.note) + ')') if r.note else ''} | {esc(r.source)} |")
+                L.append(
+                    f"| {esc(cat.tasks[r.task].name)} | {md_link(esc(cat.datasets[r.dataset].name), uri, dataset_uri(r.dataset))} | "
+                    f"{metric_cell} | {value} | {esc(r.split)} | {esc(r.model)}{(' (' + esc(r.note) + ')') if r.note else ''} | {esc(r.source)} |"
+                )
             L.append("")
         if e.datasets:
-            L += ["**Data sets:** " + ", ".join(md_link(esc(cat.datasets[d].name), uri, dataset_uri(d)) for d in e.datasets), ""]
+            L += [
+                "**Data sets:** "
+                + ", ".join(md_link(esc(cat.datasets[d].name), uri, dataset_uri(d)) for d in e.datasets),
+                "",
+            ]
         # models
         L += self._models_section(e)
         L += self._source_section(e)
@@ -363,7 +411,10 @@ class Generator:
         if not e.models:
             L += [esc(e.implementation_note) if e.implementation_note else "This entry lists no model variants.", ""]
             return L
-        L += ["| Variant | Parameters (paper) | FLOPs (paper) | Verify | Counted parameters | Checked on |", "|---|---|---|---|---|---|"]
+        L += [
+            "| Variant | Parameters (paper) | FLOPs (paper) | Verify | Counted parameters | Checked on |",
+            "|---|---|---|---|---|---|",
+        ]
         for m in e.models:
             r = (self.report.get(m.name) or {}) if m.implemented else {}
             status = "not-implemented" if not m.implemented else r.get("status", "unverified")
@@ -373,10 +424,15 @@ class Generator:
             flops = f"{m.flops:,.0f}" if m.flops is not None else ""
             counted = f"{r['parameters']:,}" if isinstance(r.get("parameters"), int) else ""
             reason = f"<br><small>{esc(r.get('reason'))}</small>" if r.get("reason") and status != "passed" else ""
-            run = [esc(r["device"]) if r.get("device") else "", f"torch {esc(r['torch'])}" if r.get("torch") else "",
-                   esc(str(r.get("date", ""))[:10])]
+            run = [
+                esc(r["device"]) if r.get("device") else "",
+                f"torch {esc(r['torch'])}" if r.get("torch") else "",
+                esc(str(r.get("date", ""))[:10]),
+            ]
             name = f"{esc(m.title or m.name)}<br><code>{esc(m.name)}</code>"
-            L.append(f"| {name} | {params} | {flops} | {badge(status)}{reason} | {counted} | {'<br>'.join(x for x in run if x)} |")
+            L.append(
+                f"| {name} | {params} | {flops} | {badge(status)}{reason} | {counted} | {'<br>'.join(x for x in run if x)} |"
+            )
         L.append("")
         deviations = [(m, d) for m in e.models for d in m.deviations]
         if deviations:
@@ -415,8 +471,14 @@ class Generator:
             builders = ", ".join(f"`{r.name}` (line {r.line})" for r in sorted(regs, key=lambda r: r.line))
             fence = "`" * max(3, _longest_backtick_run(source) + 1)
             hl = " ".join(str(r.line) for r in regs)
-            L += [f"Registered builders: {builders}.", "",
-                  f'{fence}python linenums="1" hl_lines="{hl}" title="{attr(shown)}"', source.rstrip("\n"), fence, ""]
+            L += [
+                f"Registered builders: {builders}.",
+                "",
+                f'{fence}python linenums="1" hl_lines="{hl}" title="{attr(shown)}"',
+                source.rstrip("\n"),
+                fence,
+                "",
+            ]
         return L
 
     # --- areas ------------------------------------------------------------------------------------
@@ -429,7 +491,9 @@ class Generator:
             members = by_area.get(aid, [])
             if not members:
                 continue
-            L.append(f"| {md_link(esc(area.name), uri, area_uri(aid))} | {len(members)} | {members[0].year}–{members[-1].year} | {esc(area.description)} |")
+            L.append(
+                f"| {md_link(esc(area.name), uri, area_uri(aid))} | {len(members)} | {members[0].year}–{members[-1].year} | {esc(area.description)} |"
+            )
         self.out.pages[uri] = "\n".join(L) + "\n"
         for aid, members in by_area.items():
             area = self.cat.areas[aid]
@@ -438,11 +502,18 @@ class Generator:
             if area.description:
                 L += [esc(area.description), ""]
             L += [self.lineage_figure(uri, f"area-{aid}", {e.id for e in members}), ""]
-            L += ["## Papers by year", "", "| Year | Paper | Kind | Implementation | Summary |", "|---|---|---|---|---|"]
+            L += [
+                "## Papers by year",
+                "",
+                "| Year | Paper | Kind | Implementation | Summary |",
+                "|---|---|---|---|---|",
+            ]
             for e in members:
                 short = e.summary.split(". ")[0].strip()
-                L.append(f"| {e.year} | {self.entry_link(uri, e.id)}<br><small>{esc(e.title)}</small> | {esc(e.kind.value)} | "
-                         f"{badge(self.entry_status(e))} | {esc(short)} |")
+                L.append(
+                    f"| {e.year} | {self.entry_link(uri, e.id)}<br><small>{esc(e.title)}</small> | {esc(e.kind.value)} | "
+                    f"{badge(self.entry_status(e))} | {esc(short)} |"
+                )
             self.out.pages[uri] = "\n".join(L) + "\n"
 
     # --- concepts, data sets, metrics -----------------------------------------------------------
@@ -455,7 +526,9 @@ class Generator:
         for c in items:
             intro = [p for p, k in linked[c.id] if k == "introduces"]
             used = [p for p, k in linked[c.id] if k == "uses"]
-            L.append(f"| {md_link(esc(c.name), uri, concept_uri(c.id))} | {', '.join(self.entry_link(uri, p) for p in intro)} | {len(used)} |")
+            L.append(
+                f"| {md_link(esc(c.name), uri, concept_uri(c.id))} | {', '.join(self.entry_link(uri, p) for p in intro)} | {len(used)} |"
+            )
         self.out.pages[uri] = "\n".join(L) + "\n"
         for c in items:
             uri = concept_uri(c.id)
@@ -467,9 +540,14 @@ class Generator:
             if c.summary:
                 L += [esc(c.summary), ""]
             L += ["## Introduced by", ""]
-            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year}): {esc(self.cat.entries[p].title)}" for p in intro] or ["An idea older than the catalogue."]
+            L += [
+                f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year}): {esc(self.cat.entries[p].title)}"
+                for p in intro
+            ] or ["An idea older than the catalogue."]
             L += ["", "## Used by", ""]
-            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in used] or ["No entry lists it in `uses` yet."]
+            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in used] or [
+                "No entry lists it in `uses` yet."
+            ]
             self.out.pages[uri] = "\n".join(L) + "\n"
 
     def _boards_on(self, uri: str, kind: str, ident: str) -> list[str]:
@@ -509,15 +587,28 @@ class Generator:
         uri = "metrics/index.md"
         items = sorted(self.cat.metrics.values(), key=lambda m: m.name.lower())
         linked = {m.id: self.graph.papers_linked("metric", m.id) for m in items}
-        L = [front_matter("Metrics"), "# Metrics", "", "| Metric | Better | Units | Papers reporting it |", "|---|---|---|---|"]
+        L = [
+            front_matter("Metrics"),
+            "# Metrics",
+            "",
+            "| Metric | Better | Units | Papers reporting it |",
+            "|---|---|---|---|",
+        ]
         for m in items:
-            L.append(f"| {md_link(esc(m.name), uri, metric_uri(m.id))} | {m.direction.value} | {esc(', '.join(m.units))} | "
-                     f"{sum(1 for _, k in linked[m.id] if k == 'reports')} |")
+            L.append(
+                f"| {md_link(esc(m.name), uri, metric_uri(m.id))} | {m.direction.value} | {esc(', '.join(m.units))} | "
+                f"{sum(1 for _, k in linked[m.id] if k == 'reports')} |"
+            )
         self.out.pages[uri] = "\n".join(L) + "\n"
         for m in items:
             uri = metric_uri(m.id)
-            L = [front_matter(esc(m.name)), f"# {esc(m.name)}", "",
-                 f"**{m.direction.value.capitalize()} is better.** Units: {esc(', '.join(m.units))}.", ""]
+            L = [
+                front_matter(esc(m.name)),
+                f"# {esc(m.name)}",
+                "",
+                f"**{m.direction.value.capitalize()} is better.** Units: {esc(', '.join(m.units))}.",
+                "",
+            ]
             if m.description:
                 L += [esc(m.description), ""]
             defined = [p for p, k in linked[m.id] if k == "defines"]
@@ -533,7 +624,13 @@ class Generator:
 
     def timeline(self) -> None:
         uri = "timeline/index.md"
-        L = [front_matter("Timeline"), "# Timeline", "", "Every paper of the catalogue by the year it first appeared.", ""]
+        L = [
+            front_matter("Timeline"),
+            "# Timeline",
+            "",
+            "Every paper of the catalogue by the year it first appeared.",
+            "",
+        ]
         by_year: dict[int, list[Any]] = defaultdict(list)
         for e in self.entries:
             by_year[e.year].append(e)
@@ -549,17 +646,24 @@ class Generator:
 
     def leaderboards(self) -> None:
         uri = "leaderboards/index.md"
-        L = [front_matter("Leaderboards"), "# Leaderboards", "",
-             "Every (task, data set, metric) with two or more reported results in the catalogue: the numbers are the papers' own, "
-             "ranked by the metric's direction.", ""]
+        L = [
+            front_matter("Leaderboards"),
+            "# Leaderboards",
+            "",
+            "Every (task, data set, metric) with two or more reported results in the catalogue: the numbers are the papers' own, "
+            "ranked by the metric's direction.",
+            "",
+        ]
         if not self.boards:
             L.append("No task, data set and metric has two results yet.")
         else:
             L += ["| Leaderboard | Results | Best |", "|---|---|---|"]
             for bid, rows in self.boards.items():
                 best_e, best_r = self._ranked(rows)[0]
-                L.append(f"| {md_link(esc(self.board_name(bid)), uri, board_uri(bid))} | {len(rows)} | "
-                         f"{self.entry_link(uri, best_e.id)} ({number(best_r.value)} {esc(best_r.unit)}) |")
+                L.append(
+                    f"| {md_link(esc(self.board_name(bid)), uri, board_uri(bid))} | {len(rows)} | "
+                    f"{self.entry_link(uri, best_e.id)} ({number(best_r.value)} {esc(best_r.unit)}) |"
+                )
         self.out.pages[uri] = "\n".join(L) + "\n"
         for bid, rows in self.boards.items():
             self.board(bid, rows)
@@ -574,29 +678,58 @@ class Generator:
         metric = self.cat.metrics[first.metric]
         lower = metric.direction.value == "lower"
         name = self.board_name(bid)
-        L = [front_matter(esc(name)), f"# {esc(name)}", "",
-             f"Task: {esc(self.cat.tasks[first.task].name)} · Data set: {md_link(esc(self.cat.datasets[first.dataset].name), uri, dataset_uri(first.dataset))}"
-             f" · Metric: {md_link(esc(metric.name), uri, metric_uri(metric.id))} ({'lower' if lower else 'higher'} is better)", "",
-             "## State of the art over time", "",
-             "Each dot is a reported result; the red line is the best result published so far. Numbers come from the papers "
-             "(splits and protocols can differ: see the table).", ""]
+        L = [
+            front_matter(esc(name)),
+            f"# {esc(name)}",
+            "",
+            f"Task: {esc(self.cat.tasks[first.task].name)} · Data set: {md_link(esc(self.cat.datasets[first.dataset].name), uri, dataset_uri(first.dataset))}"
+            f" · Metric: {md_link(esc(metric.name), uri, metric_uri(metric.id))} ({'lower' if lower else 'higher'} is better)",
+            "",
+            "## State of the art over time",
+            "",
+            "Each dot is a reported result; the red line is the best result published so far. Numbers come from the papers "
+            "(splits and protocols can differ: see the table).",
+            "",
+        ]
         units = sorted({r.unit for _, r in rows})
         points = [Point(e.year, r.value, e.name, self.href(uri, paper_uri(e.id))) for e, r in rows]
         key = f"board-{bid}"
-        self.out.figures[key] = Figure(uri, svg=sota_chart(points, lower_is_better=lower, metric=metric.name, unit=units[0] if len(units) == 1 else "", title=name))
-        L += [figure_slot(key), "", "## Ranking", "", "| # | Paper | Year | Value | Split | Model | Source |", "|---|---|---|---|---|---|---|"]
+        self.out.figures[key] = Figure(
+            uri,
+            svg=sota_chart(
+                points, lower_is_better=lower, metric=metric.name, unit=units[0] if len(units) == 1 else "", title=name
+            ),
+        )
+        L += [
+            figure_slot(key),
+            "",
+            "## Ranking",
+            "",
+            "| # | Paper | Year | Value | Split | Model | Source |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for i, (e, r) in enumerate(self._ranked(rows), 1):
-            L.append(f"| {i} | {self.entry_link(uri, e.id)} | {e.year} | {number(r.value)} {esc(r.unit)} | {esc(r.split)} | {esc(r.model)} | {esc(r.source)} |")
+            L.append(
+                f"| {i} | {self.entry_link(uri, e.id)} | {e.year} | {number(r.value)} {esc(r.unit)} | {esc(r.split)} | {esc(r.model)} | {esc(r.source)} |"
+            )
         self.out.pages[uri] = "\n".join(L) + "\n"
 
     # --- learning paths -----------------------------------------------------------------------
 
     def paths(self) -> None:
         uri = "paths/index.md"
-        L = [front_matter("Learning paths"), "# Learning paths", "", "Curated routes through the catalogue, each step with why it matters.", ""]
+        L = [
+            front_matter("Learning paths"),
+            "# Learning paths",
+            "",
+            "Curated routes through the catalogue, each step with why it matters.",
+            "",
+        ]
         for lp in self.cat.paths.values():
             hours = sum(self.cat.entries[s.entry].learning.hours for s in lp.steps)
-            L.append(f"- **{md_link(esc(lp.title), uri, path_uri(lp.id))}**: {len(lp.steps)} steps, about {hours:g} hours. {esc(lp.summary)}")
+            L.append(
+                f"- **{md_link(esc(lp.title), uri, path_uri(lp.id))}**: {len(lp.steps)} steps, about {hours:g} hours. {esc(lp.summary)}"
+            )
         if not self.cat.paths:
             L.append("No learning paths yet.")
         self.out.pages[uri] = "\n".join(L) + "\n"
@@ -610,9 +743,14 @@ class Generator:
             L += [self.lineage_figure(uri, f"path-{lp.id}", {s.entry for s in lp.steps}), ""]
             for i, step in enumerate(lp.steps, 1):
                 e = self.cat.entries[step.entry]
-                L += [f"## {i}. {esc(e.name)} ({e.year})", "",
-                      f"{self.entry_link(uri, e.id, e.title)} · difficulty {e.learning.difficulty}/5 · about {e.learning.hours:g} h", "",
-                      esc(step.why), ""]
+                L += [
+                    f"## {i}. {esc(e.name)} ({e.year})",
+                    "",
+                    f"{self.entry_link(uri, e.id, e.title)} · difficulty {e.learning.difficulty}/5 · about {e.learning.hours:g} h",
+                    "",
+                    esc(step.why),
+                    "",
+                ]
             self.out.pages[uri] = "\n".join(L)
 
 

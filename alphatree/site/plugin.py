@@ -53,8 +53,9 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
             catalog = load_catalog(root)
             report = load_report(self.config.report)
             impl = implementations_dir()
-            content = pages.generate(catalog, report, directory_urls=config.use_directory_urls,
-                                     source_root=impl.parent if impl else None)
+            content = pages.generate(
+                catalog, report, directory_urls=config.use_directory_urls, source_root=impl.parent if impl else None
+            )
             generated_at = time.perf_counter()
             dots = {k: f.dot for k, f in content.figures.items() if f.dot is not None}
             rendered, fresh = diagrams.render_all(dots)
@@ -76,11 +77,20 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
 
             files.append(File.generated(config, pages.PLAN, content=planner_page(PlanCatalog.from_catalog(catalog))))
         self.stats = {
-            "pages": len(content.pages), "diagrams": len(dots), "rendered": fresh,
-            "generate_s": generated_at - start, "diagrams_s": time.perf_counter() - generated_at,
+            "pages": len(content.pages),
+            "diagrams": len(dots),
+            "rendered": fresh,
+            "generate_s": generated_at - start,
+            "diagrams_s": time.perf_counter() - generated_at,
         }
-        log.info("alphatree: %d pages, %d diagrams (%d laid out, %d from the cache) in %.2f s",
-                 len(content.pages), len(dots), fresh, len(dots) - fresh, time.perf_counter() - start)
+        log.info(
+            "alphatree: %d pages, %d diagrams (%d laid out, %d from the cache) in %.2f s",
+            len(content.pages),
+            len(dots),
+            fresh,
+            len(dots) - fresh,
+            time.perf_counter() - start,
+        )
         return files
 
     def on_serve(self, server, *, config, builder):

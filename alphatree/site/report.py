@@ -40,7 +40,9 @@ def load_report(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read the verify report: {exc}; run 'alphatree verify' again or delete it") from None
+        raise ReportError(
+            f"{path}: cannot read the verify report: {exc}; run 'alphatree verify' again or delete it"
+        ) from None
     if not isinstance(data, list):
         raise ReportError(f"{path}: the verify report should be a JSON array of results")
     return {str(r["model"]): r for r in data if isinstance(r, dict) and "model" in r}

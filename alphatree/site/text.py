@@ -21,7 +21,9 @@ def esc(text: object) -> str:
     """``text`` as inert markdown/HTML: escaped, markdown characters neutralised, on one line."""
     out = " ".join("".join(_MARKDOWN.get(c, c) for c in str(text)).split())
     # a leading "- " or "1. " would start a list
-    return _LIST_START.sub(lambda m: ("&#45;" if m.group(1) == "-" else m.group(1)) + ("&#46;" if m.group(2) else ""), out, count=1)
+    return _LIST_START.sub(
+        lambda m: ("&#45;" if m.group(1) == "-" else m.group(1)) + ("&#46;" if m.group(2) else ""), out, count=1
+    )
 
 
 def attr(text: object) -> str:

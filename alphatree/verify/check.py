@@ -173,10 +173,14 @@ def check_model(
 
         if case.monitor is not None:
             if case.monitor not in history[0]:
-                raise CheckFailed(f"monitored loss {case.monitor!r} is not among the step's losses {sorted(history[0])}")
+                raise CheckFailed(
+                    f"monitored loss {case.monitor!r} is not among the step's losses {sorted(history[0])}"
+                )
             first, last = history[0][case.monitor], history[-1][case.monitor]
             if not last < first:
-                raise CheckFailed(f"{case.monitor} did not go down on a fixed batch: {first:.4g} -> {last:.4g} in {len(history)} steps")
+                raise CheckFailed(
+                    f"{case.monitor} did not go down on a fixed batch: {first:.4g} -> {last:.4g} in {len(history)} steps"
+                )
 
         missing = [n for n, _ in case.parameters() if n not in good]
         if missing:
@@ -197,7 +201,9 @@ def check_model(
             for i, (a, b) in enumerate(zip(history, again)):
                 for key in a:
                     if not math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-5):
-                        raise CheckFailed(f"not repeatable: {key} at step {i + 1} was {a[key]:.6g}, then {b[key]:.6g} with the same seed")
+                        raise CheckFailed(
+                            f"not repeatable: {key} at step {i + 1} was {a[key]:.6g}, then {b[key]:.6g} with the same seed"
+                        )
     except CheckFailed as exc:
         result["status"] = "failed"
         result["reason"] = str(exc)
@@ -233,5 +239,22 @@ if __name__ == "__main__":  # developer aid: python -m alphatree.verify.check NA
     for model_name in names:
         res = check_model(model_name, expectation_for(model_name, cat))
         failed += res["status"] != "passed"
-        print(json.dumps({k: res[k] for k in ("model", "status", "reason", "parameters", "expected_parameters", "flops", "expected_flops", "losses", "seconds")}))
+        print(
+            json.dumps(
+                {
+                    k: res[k]
+                    for k in (
+                        "model",
+                        "status",
+                        "reason",
+                        "parameters",
+                        "expected_parameters",
+                        "flops",
+                        "expected_flops",
+                        "losses",
+                        "seconds",
+                    )
+                }
+            )
+        )
     sys.exit(1 if failed else 0)

@@ -25,10 +25,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from alphatree import cache
 from alphatree.problems import AlphaTreeError
@@ -60,7 +61,9 @@ def _natural(name: str) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
-def plan_tasks(catalog: Any, patterns: Iterable[str] = (), registry: dict[str, RegisteredModel] | None = None) -> list[ModelTask]:
+def plan_tasks(
+    catalog: Any, patterns: Iterable[str] = (), registry: dict[str, RegisteredModel] | None = None
+) -> list[ModelTask]:
     """Every model of the catalogue (and every registered model no entry lists), filtered by ``patterns``.
 
     A pattern matches a model name or an entry id, with shell wildcards (``resnet*``, ``gan``).
@@ -85,7 +88,9 @@ def plan_tasks(catalog: Any, patterns: Iterable[str] = (), registry: dict[str, R
             tasks.append(ModelTask(reg.entry, name, True, {}, None, "registered but listed by no catalogue entry"))
     pats = list(patterns)
     if pats:
-        tasks = [t for t in tasks if any(fnmatch.fnmatchcase(t.model, p) or fnmatch.fnmatchcase(t.entry, p) for p in pats)]
+        tasks = [
+            t for t in tasks if any(fnmatch.fnmatchcase(t.model, p) or fnmatch.fnmatchcase(t.entry, p) for p in pats)
+        ]
         if not tasks:
             known = sorted({t.model for t in plan_tasks(catalog, (), registry)} | set(catalog.entries))
             from alphatree.problems import close_matches, did_you_mean
@@ -124,7 +129,12 @@ def resolve_device(device: str) -> str:
         return device
     has_gpu = False
     if Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi"):
-        probe = subprocess.run([sys.executable, "-c", "import torch;print(torch.cuda.is_available())"], capture_output=True, text=True, timeout=120)
+        probe = subprocess.run(
+            [sys.executable, "-c", "import torch;print(torch.cuda.is_available())"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         has_gpu = probe.stdout.strip() == "True"
     if device == "auto":
         return "cuda" if has_gpu else "cpu"
@@ -181,8 +191,13 @@ class Worker:
     def __init__(self, env: dict[str, str]):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "alphatree.verify.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, bufsize=1, env=env, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=env,
+            start_new_session=True,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr_tail: list[str] = []
@@ -306,9 +321,13 @@ def run(
             finish(i, {**base, "status": "not-implemented", "reason": task.note, "date": now})
             continue
         if opts.registry_module is None and task.model not in registry:
-            finish(i, {**base, "status": "error", "reason": f"no implementation registered as {task.model!r}", "date": now})
+            finish(
+                i, {**base, "status": "error", "reason": f"no implementation registered as {task.model!r}", "date": now}
+            )
             continue
-        key = cache_key(task, registry, device, torch_ver) if (opts.use_cache and opts.registry_module is None) else None
+        key = (
+            cache_key(task, registry, device, torch_ver) if (opts.use_cache and opts.registry_module is None) else None
+        )
         if key:
             hit = cache.read("verify", key)
             if isinstance(hit, dict):
@@ -346,7 +365,9 @@ def run(
                     except TimeoutError:
                         worker.ready = None
                     if worker.ready is None:
-                        reason = worker.death_reason() if worker.proc.poll() is not None else "worker did not start in time"
+                        reason = (
+                            worker.death_reason() if worker.proc.poll() is not None else "worker did not start in time"
+                        )
                         worker.kill()
                         worker = None
                         finish(i, {**base, "status": "error", "reason": reason, "date": now})
@@ -363,14 +384,32 @@ def run(
                         return
                     worker.kill()
                     worker = None
-                    finish(i, {**base, "status": "timeout", "reason": f"no result within {opts.timeout:g} s", "seconds": round(time.perf_counter() - started, 3), "date": now})
+                    finish(
+                        i,
+                        {
+                            **base,
+                            "status": "timeout",
+                            "reason": f"no result within {opts.timeout:g} s",
+                            "seconds": round(time.perf_counter() - started, 3),
+                            "date": now,
+                        },
+                    )
                     continue
                 if stop.is_set():
                     return  # interrupted: the worker was killed under us; this model was not checked
                 if got is None:
                     reason = worker.death_reason()
                     worker = None
-                    finish(i, {**base, "status": "error", "reason": reason, "seconds": round(time.perf_counter() - started, 3), "date": now})
+                    finish(
+                        i,
+                        {
+                            **base,
+                            "status": "error",
+                            "reason": reason,
+                            "seconds": round(time.perf_counter() - started, 3),
+                            "date": now,
+                        },
+                    )
                     continue
                 result = {**base, **got, "entry": task.entry, "device": device, "date": now, "cached": False}
                 if key and result["status"] == "passed":
@@ -380,7 +419,11 @@ def run(
             if worker is not None:
                 worker.close()
 
-    threads_list = [threading.Thread(target=slot, daemon=True) for _ in range(max(1, min(opts.jobs, len(pending))))] if pending else []
+    threads_list = (
+        [threading.Thread(target=slot, daemon=True) for _ in range(max(1, min(opts.jobs, len(pending))))]
+        if pending
+        else []
+    )
     for t in threads_list:
         t.start()
     try:
