@@ -44,7 +44,7 @@ def implementation_files() -> list[Path]:
     from alphatree.registry_scan import implementations_dir
 
     directory = implementations_dir()
-    return sorted(directory.glob("*.py")) if directory else []
+    return sorted(directory.rglob("*.py")) if directory else []
 
 
 def catalog_files(root: Path) -> list[Path]:
@@ -83,7 +83,7 @@ def content_key(root: Path, files: Iterable[Path], implementation_files: Iterabl
             digest.update(rel.encode() + b"\0" + file_digest)
         for path in implementation_files:
             st = path.stat()
-            digest.update(f"{path.name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+            digest.update(f"{path}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
     except OSError:
         return None  # an unreadable file: do the real work so the problem is reported
     if fresh != manifest:

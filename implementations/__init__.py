@@ -2,7 +2,7 @@
 
 Importing this package is cheap; :func:`implementations.registry.load_all` imports the modules
 (and torch). See :mod:`implementations.registry` for registration and
-:mod:`implementations.smoke` for the smoke-task contract that ``alphatree verify`` runs.
+:mod:`implementations.kit.smoke` for the smoke-task contract that ``alphatree verify`` runs.
 """
 
 from implementations.registry import ModelSpec, get_model, list_models, load_all, register_model

@@ -98,7 +98,7 @@ from implementations.sagan import (
     class_conditional_case,
     sn,
 )
-from implementations.smoke import SmokeCase, random_images, random_labels
+from implementations.kit.smoke import SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import gan_case, minimax_discriminator_loss, non_saturating_generator_loss
+from implementations.kit.adversarial import gan_case, minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.gan import Maxout  # the maxout units of the original GAN's discriminator
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images, random_labels
+from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.adversarial import adversarial_case, minimax_discriminator_loss, non_saturating_generator_loss
+from implementations.kit.adversarial import adversarial_case, minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, random_images
+from implementations.kit.smoke import SmokeCase, random_images
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ from implementations.fast_rcnn import (
     vgg_trunk,
 )
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ from torch import Tensor, nn
 
 from implementations.inception_v3 import InceptionV3, InceptionV3Config
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

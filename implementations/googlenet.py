@@ -45,7 +45,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 
 @dataclass(frozen=True)

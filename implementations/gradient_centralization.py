@@ -52,7 +52,7 @@ from torch import Tensor
 from implementations.adam import Adam
 from implementations.registry import register_model
 from implementations.resnet import RESNET50, ResNet, ResNetConfig
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 
 @dataclass(frozen=True)

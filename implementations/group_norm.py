@@ -60,7 +60,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import gan_case
+from implementations.kit.adversarial import gan_case
 from implementations.progan import SMOKE_SCHEDULE, Discriminator, Generator, ProGANConfig, critic_step, pixel_norm
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

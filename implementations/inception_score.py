@@ -52,7 +52,7 @@ from torch import Tensor, nn
 from implementations.fid import SMOKE_IMAGE_SIZE, SMOKE_INCEPTION, InceptionPool3, SmokeGenerator, freeze
 from implementations.inception_v3 import InceptionV3Config
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)

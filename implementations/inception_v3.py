@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images, random_labels
+from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)

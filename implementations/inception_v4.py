@@ -48,7 +48,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 BN_EPS = 1e-3
 

@@ -78,7 +78,7 @@ from torch import Tensor, nn
 
 from implementations.perceptual_loss import LossNetwork
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.stylegan import Discriminator as StyleGANDiscriminator
 from implementations.stylegan import Generator as StyleGANGenerator
 from implementations.stylegan import StyleGANConfig

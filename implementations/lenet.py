@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # Table I of the paper: which S2 maps (columns 0-5) each C3 map (rows 0-15) takes as input.
 C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (

@@ -69,7 +69,7 @@ from torch import Tensor, nn
 
 from implementations.dcgan import init_weights  # DCGAN's N(0, 0.02) weights, N(1, 0.02) BN scales
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

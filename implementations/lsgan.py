@@ -66,9 +66,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.adversarial import adversarial_case
+from implementations.kit.adversarial import adversarial_case
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, random_images
+from implementations.kit.smoke import SmokeCase, random_images
 
 
 @dataclass(frozen=True)

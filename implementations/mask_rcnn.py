@@ -109,7 +109,7 @@ from implementations.faster_rcnn import (
 )
 from implementations.registry import register_model
 from implementations.resnet import Bottleneck, conv_bn
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # (stride of the depthwise layer, output channels of the pointwise layer), Table 1.
 BODY: tuple[tuple[int, int], ...] = (

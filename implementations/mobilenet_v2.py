@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # (expansion t, output channels c, repeats n, first stride s), Table 2.
 BODY: tuple[tuple[int, int, int, int], ...] = (

@@ -66,7 +66,7 @@ from torch import Tensor, nn
 
 from implementations.autoencoder import AutoencoderConfig, DeepAutoencoder
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)

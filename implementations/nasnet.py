@@ -54,7 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # One cell = five combinations (left op, left input, right op, right input); inputs index the
 # hidden states [h_i (after its 1x1), h_{i-1} (resized), new state 0, new state 1, ...].

@@ -88,7 +88,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.vgg import VGG_D, conv_layer
 
 # relu<stage>_<layer> -> index in the VGG-16 feature stack built by ``vgg16_features`` (a pool closes

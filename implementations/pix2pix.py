@@ -70,9 +70,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
+from implementations.kit.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

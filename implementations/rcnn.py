@@ -65,7 +65,7 @@ from implementations.alexnet import AlexNet, AlexNetConfig, feature_size
 from implementations.fast_rcnn import box_iou, decode_boxes, encode_boxes, jittered_proposals, synthetic_ground_truth
 from implementations.faster_rcnn import nms
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

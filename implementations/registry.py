@@ -8,7 +8,7 @@ Each implementation module ends with small builders decorated with :func:`regist
 
 The builder returns the **paper configuration** (exactly the architecture in the paper);
 ``smoke`` builds the **smoke case** (a small configuration, a synthetic batch, optimisers and a
-training step, see :mod:`implementations.smoke`). A duplicate name raises; an unknown name raises
+training step, see :mod:`implementations.kit.smoke`). A duplicate name raises; an unknown name raises
 with close matches. This module imports only the standard library, so the registry can be read
 before torch is imported; ``alphatree`` itself never imports it outside ``verify``.
 """
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
-    from implementations.smoke import SmokeCase
+    from implementations.kit.smoke import SmokeCase
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ def load_all() -> dict[str, ModelSpec]:
     import implementations
 
     for info in pkgutil.iter_modules(implementations.__path__):
-        if info.name not in {"registry", "smoke"} and not info.name.startswith("_"):
+        # paper modules only: the registry itself and the kit (a subpackage) register nothing
+        if not info.ispkg and info.name != "registry" and not info.name.startswith("_"):
             importlib.import_module(f"implementations.{info.name}")
     _LOADED = True
     return _REGISTRY

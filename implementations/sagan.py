@@ -72,9 +72,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from implementations.adversarial import gan_case
+from implementations.kit.adversarial import gan_case
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images, random_labels
+from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ from torch import Tensor, nn
 
 from implementations.bn_inception import MODULES, BNInception, BNInceptionConfig, BNInceptionSpec
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

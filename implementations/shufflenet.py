@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # Output channels of stages 2-4 of ShuffleNet 1x, Table 1.
 STAGE_WIDTHS: dict[int, tuple[int, int, int]] = {

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case
 
 # (s1x1, e1x1, e3x3) of fire2 ... fire9, Table 1.
 FIRES_V1_0: tuple[tuple[int, int, int], ...] = (

@@ -98,7 +98,7 @@ from torch import Tensor, nn
 
 from implementations.fast_rcnn import box_iou
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 # VGG-16 configuration D: widths of the five stages of 3x3 convolutions (Simonyan & Zisserman, Table 1)
 VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))

@@ -69,10 +69,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import gan_case
+from implementations.kit.adversarial import gan_case
 from implementations.progan import minibatch_stddev
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)

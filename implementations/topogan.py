@@ -83,9 +83,9 @@ from functools import lru_cache
 import torch
 from torch import Tensor, nn
 
-from implementations.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
+from implementations.kit.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.wgan_gp import gradient_penalty
 
 

@@ -26,7 +26,7 @@ alpha = 0.00005, c = 0.01, m = 64, n_critic = 5:
 
 RMSProp replaces Adam because the authors found that momentum-based optimisers made training
 unstable at times. Both players here *minimise*: the critic E[f(G(z))] - E[f(x)], the generator
--E[f(G(z))] (``implementations.adversarial``).
+-E[f(G(z))] (``implementations.kit.adversarial``).
 
 The LSUN-bedroom experiments use "the DCGAN architecture"; its layer shapes are those of the
 authors' PyTorch code (github.com/martinarjovsky/WassersteinGAN, ``models/dcgan.py``, the default
@@ -66,10 +66,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
+from implementations.kit.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
 from implementations.dcgan import init_weights  # DCGAN's N(0, 0.02) weights, N(1, 0.02) BN scales
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, random_images
+from implementations.kit.smoke import SmokeCase, random_images
 
 
 @dataclass(frozen=True)

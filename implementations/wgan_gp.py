@@ -66,9 +66,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
+from implementations.kit.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
 from implementations.registry import register_model
-from implementations.smoke import SmokeCase, random_images
+from implementations.kit.smoke import SmokeCase, random_images
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ import torch
 from torch import Tensor, nn
 
 from implementations.registry import register_model
-from implementations.smoke import Losses, SmokeCase, random_images
+from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 # Figure 3, top to bottom: "KxF" = KxK convolution with F filters, "/2" = stride 2, "M" = 2x2 max pool
 YOLO_LAYERS = (

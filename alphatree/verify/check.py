@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from implementations.registry import ModelSpec, get_model
-from implementations.smoke import SmokeCase
+from implementations.kit.smoke import SmokeCase
 
 
 @dataclass(frozen=True)

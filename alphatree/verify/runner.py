@@ -164,8 +164,21 @@ def _module_closure(module_path: Path, directory: Path) -> list[Path]:
                 names = [a.name for a in node.names]
             for name in names:
                 if name.startswith("implementations."):
-                    todo.append(directory / f"{name.split('.')[1]}.py")
+                    todo.extend(_module_files(directory, name.split(".")[1:]))
     return sorted(seen)
+
+
+def _module_files(directory: Path, parts: list[str]) -> list[Path]:
+    """The source files that ``implementations.<parts>`` may name: a module, or a package's ``__init__``.
+
+    ``from implementations.kit import boxes`` names both ``kit/__init__.py`` and ``kit/boxes.py``; the
+    ones that do not exist are skipped by the caller.
+    """
+    found = []
+    for i in range(1, len(parts) + 1):
+        base = directory.joinpath(*parts[:i])
+        found += [base.with_suffix(".py"), base / "__init__.py"]
+    return found
 
 
 def cache_key(task: ModelTask, registry: dict[str, RegisteredModel], device: str, torch_ver: str) -> str | None:

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.smoke import Losses, SmokeCase
+from implementations.kit.smoke import Losses, SmokeCase
 
 # (D(real), D(fake)) -> discriminator loss; D(fake) -> generator loss
 DiscriminatorLoss = Callable[[Tensor, Tensor], Tensor]
