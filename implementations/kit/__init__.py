@@ -6,4 +6,5 @@ extends that paper's model (CONTRIBUTING.md states the rule). The kit imports to
 * :mod:`implementations.kit.smoke`: the smoke-task contract (:class:`~implementations.kit.smoke.SmokeCase`)
   and the classifier case.
 * :mod:`implementations.kit.adversarial`: the GAN losses and the GAN smoke case (``gan_case``).
+* :mod:`implementations.kit.init`: weight initialisation schemes (normal and uniform, per layer type).
 """
