@@ -180,6 +180,20 @@ class Result(Strict):
     note: str = ""
 
 
+class ParameterOrigin(str, Enum):
+    """Who counted a model's parameters. Every origin but ``ours`` is independent of this repository."""
+
+    PAPER = "paper"
+    AUTHORS_CODE = "authors-code"
+    REFERENCE = "reference"
+    DERIVED = "derived"
+    OURS = "ours"
+
+    @property
+    def independent(self) -> bool:
+        return self is not ParameterOrigin.OURS
+
+
 class ModelVariant(Strict):
     """One configuration the paper describes; ``name`` is its registered implementation."""
 
@@ -189,6 +203,15 @@ class ModelVariant(Strict):
     parameters: int | None = Field(default=None, ge=0, description="parameter count the paper reports")
     parameters_source: str = Field(
         default="", description="where the count comes from: 'Table 1', or how it was derived"
+    )
+    parameters_origin: ParameterOrigin = Field(
+        default=ParameterOrigin.PAPER,
+        description=(
+            "who counted `parameters`: paper (reported in it), authors-code (the authors' released code or"
+            " weights), reference (an independent implementation, e.g. torchvision), derived (arithmetic on the"
+            " paper's layer table, written out in parameters_source), ours (this repository's implementation:"
+            " recorded, never the check verify compares against)"
+        ),
     )
     parameters_tolerance: float = Field(
         default=0.5, ge=0, le=100, description="allowed relative difference in percent between counted and reported"
