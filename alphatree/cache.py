@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -107,6 +108,9 @@ def derived_view(
     if use_cache and root.is_dir():
         key = content_key(root, catalog_files(root), implementation_files())
         if key:
+            # the view's own code shapes it too: an edited builder must not be served from a stale pickle
+            builder = sys.modules[build.__module__].__file__
+            key = hashlib.blake2b(key.encode() + Path(builder or "").read_bytes(), digest_size=20).hexdigest()
             cached = read(kind, key)
             if isinstance(cached, expected):
                 return cached  # type: ignore[return-value]
