@@ -7,7 +7,8 @@ import unicodedata
 from typing import Any
 
 _CONFERENCES = re.compile(
-    r"\b(CVPR|ICCV|ECCV|NIPS|NeurIPS|ICML|ICLR|AAAI|IJCAI|BMVC|MICCAI|ICANN|ICNN|ESANN|Workshop|Conference|Symposium|Proceedings of the \w+ Conference)\b"
+    r"\b(CVPR|ICCV|ECCV|NIPS|NeurIPS|ICML|ICLR|AAAI|IJCAI|BMVC|MICCAI|ICANN|ICNN|ESANN"
+    r"|Workshop|Conference|Symposium|Proceedings of the \w+ Conference)\b"
 )
 _LATEX = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}"}
 

@@ -1,8 +1,15 @@
-"""A small on-disk cache keyed on the contents of the files a result was computed from.
+"""A small on-disk cache keyed on every source that shapes a cached value.
 
-Kept free of heavy imports (no pydantic, no networkx) so that reading a cached lineage index is
-cheap. Entries live in ``$ALPHATREE_CACHE`` (default ``~/.cache/alphatree``); writes are atomic and
-a missing, stale or corrupt entry is simply a miss.
+The key of the validated catalogue (:func:`content_key`) covers the catalogue's files (by content),
+the loader's own code (:data:`LOADER_CODE`, by content) and the implementation files that the
+registry scan reads (``implementations/`` recursively, by size and time). The key of a view derived
+from the catalogue (:func:`derived_view`, e.g. the :class:`~alphatree.index.CatalogIndex`) covers
+the same plus the code of the module that builds the view. tests/test_cache.py edits each source
+and checks the key changes.
+
+Kept free of heavy imports (no pydantic, no networkx) so that reading a cached view is cheap.
+Entries live in ``$ALPHATREE_CACHE`` (default ``~/.cache/alphatree``); writes are atomic and a
+missing, stale or corrupt entry is simply a miss.
 """
 
 from __future__ import annotations
@@ -20,6 +27,20 @@ from alphatree import __version__
 
 _PACKAGE = Path(__file__).resolve().parent
 _MAX_AGE = 7 * 86400
+
+# The modules of alphatree/ that loading a catalogue runs (tests/test_cache.py checks the list is
+# complete): an edit to any of them may change the validated catalogue, so each is in the key.
+LOADER_CODE = (
+    "__init__.py",
+    "cache.py",
+    "catalog.py",
+    "index.py",
+    "problems.py",
+    "registry_scan.py",
+    "rules.py",
+    "schema.py",
+    "yaml_source.py",
+)
 
 
 def cache_dir() -> Path:
@@ -57,17 +78,30 @@ def catalog_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def content_key(root: Path, files: Iterable[Path], implementation_files: Iterable[Path] = ()) -> str | None:
-    """Digest of the catalogue's files (by content), the loader's code and the implementation files (by stat).
+def loader_code() -> list[Path]:
+    """The source files of :data:`LOADER_CODE`."""
+    return [_PACKAGE / name for name in LOADER_CODE]
 
-    Each file's content digest is remembered in a manifest beside the cache, with the size and
-    modification time it had; a file whose size and time are unchanged is not read again.
+
+def content_key(
+    root: Path, files: Iterable[Path], implementation_files: Iterable[Path] = (), code: Iterable[Path] = ()
+) -> str | None:
+    """Digest of everything a value computed from the catalogue at ``root`` depends on.
+
+    That is: the catalogue's ``files`` (by content), the loader's code (:func:`loader_code`) and
+    any further ``code`` (by content), and the ``implementation_files`` (by path, size and time).
+    Each catalogue file's content digest is remembered in a manifest beside the cache, with the
+    size and modification time it had; a file whose size and time are unchanged is not read again.
+    None when a file cannot be read.
     """
     digest = hashlib.blake2b(digest_size=20)
     root_abs = os.path.abspath(root)
     digest.update(f"{__version__}\0{root_abs}\0".encode())
-    for code in ("schema.py", "catalog.py", "lineage.py", "registry_scan.py"):
-        digest.update((_PACKAGE / code).read_bytes())
+    try:
+        for source in [*loader_code(), *code]:
+            digest.update(f"{source.name}\0".encode() + hashlib.blake2b(source.read_bytes()).digest())
+    except OSError:
+        return None
     manifest_name = "manifest-" + hashlib.blake2b(root_abs.encode(), digest_size=10).hexdigest()
     manifest = read(manifest_name, "v1") or {}
     fresh: dict[str, tuple[int, int, bytes]] = {}
@@ -95,10 +129,19 @@ def content_key(root: Path, files: Iterable[Path], implementation_files: Iterabl
 T = TypeVar("T")
 
 
+def builder_code(build: Callable[..., Any]) -> Path:
+    """The source file of the module that defines ``build``."""
+    filename = getattr(sys.modules[build.__module__], "__file__", None)
+    if not filename:
+        raise ValueError(f"{build.__module__} has no source file to key a derived view on")
+    return Path(filename)
+
+
 def derived_view(
-    kind: str, root: Path | str | None, build: Callable[[Any], T], expected: type, use_cache: bool = True
+    kind: str, root: Path | str | None, build: Callable[[Any], T], expected: type[T], use_cache: bool = True
 ) -> T:
-    """A light view of a catalogue (lineage index, planning table): cached under the catalogue's content key.
+    """A light view of a catalogue (e.g. the catalogue index), cached under a key that covers the
+    catalogue's sources (:func:`content_key`) and the code of ``build``'s module.
 
     On a hit nothing but this module and the view's own module is imported; on a miss the catalogue
     is fully loaded and validated (pydantic), ``build(catalog)`` makes the view and it is cached.
@@ -106,14 +149,11 @@ def derived_view(
     root = Path(root) if root is not None else default_catalog_dir()
     key = None
     if use_cache and root.is_dir():
-        key = content_key(root, catalog_files(root), implementation_files())
+        key = content_key(root, catalog_files(root), implementation_files(), code=[builder_code(build)])
         if key:
-            # the view's own code shapes it too: an edited builder must not be served from a stale pickle
-            builder = sys.modules[build.__module__].__file__
-            key = hashlib.blake2b(key.encode() + Path(builder or "").read_bytes(), digest_size=20).hexdigest()
             cached = read(kind, key)
             if isinstance(cached, expected):
-                return cached  # type: ignore[return-value]
+                return cached
     from alphatree.catalog import load_catalog
 
     view = build(load_catalog(root, use_cache=use_cache))

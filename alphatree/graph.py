@@ -18,13 +18,13 @@ defines             paper -> metric             the metric is defined by the pap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
 
 from alphatree.catalog import Catalog
-from alphatree.lineage import LineageIndex
-from alphatree.problems import UnknownIdError
+from alphatree.index import CatalogIndex, name_table, resolve_name
 
 NODE_KINDS = ("paper", "concept", "dataset", "metric")
 
@@ -34,57 +34,73 @@ def node_key(kind: str, ident: str) -> str:
 
 
 class KnowledgeGraph:
+    """The catalogue as a networkx graph, for what needs graph algorithms or exports.
+
+    Papers, lineage, prerequisites and entry lookup come from :attr:`index`, the one catalogue view
+    (lineage queries are :class:`alphatree.lineage.Lineage` over it); the graph adds concepts, data
+    sets and metrics and the edges to them. Their names resolve by the same rule as entries'
+    (:func:`alphatree.index.resolve_name`).
+    """
+
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        self.index: CatalogIndex = catalog.index
         self.graph = nx.MultiDiGraph()
-        self.lineage = LineageIndex.from_catalog(catalog)
+        self._vocabularies: dict[str, Mapping[str, Any]] = {
+            "concept": catalog.concepts,
+            "dataset": catalog.datasets,
+            "metric": catalog.metrics,
+        }
+        self._names = {
+            kind: name_table(
+                [(item.name, ident) for ident, item in table.items()]
+                + [(alias, ident) for ident, item in table.items() for alias in getattr(item, "aliases", [])]
+            )
+            for kind, table in self._vocabularies.items()
+        }
         self._build()
 
     def _build(self) -> None:
-        g, cat = self.graph, self.catalog
-        for e in cat.entries.values():
-            g.add_node(
-                node_key("paper", e.id),
-                kind="paper",
-                id=e.id,
-                label=e.name,
-                title=e.title,
-                year=e.year,
-                area=e.area,
-                entry_kind=e.kind.value,
-                tags=",".join(e.tags),
-                arxiv=e.arxiv or "",
-                implementation=e.implementation_status,
-            )
-        for c in cat.concepts.values():
-            g.add_node(node_key("concept", c.id), kind="concept", id=c.id, label=c.name, summary=c.summary)
-        for d in cat.datasets.values():
-            g.add_node(node_key("dataset", d.id), kind="dataset", id=d.id, label=d.name, year=d.year or 0)
-        for m in cat.metrics.values():
-            g.add_node(node_key("metric", m.id), kind="metric", id=m.id, label=m.name, direction=m.direction.value)
-            if m.entry and m.entry in cat.entries:
-                g.add_edge(node_key("paper", m.entry), node_key("metric", m.id), key="defines", kind="defines")
+        g, cat, index = self.graph, self.catalog, self.index
+
+        def add(kind: str, ident: str, label: str, **data: Any) -> None:
+            g.add_node(node_key(kind, ident), kind=kind, id=ident, label=label, **data)
+
+        for p in index.papers.values():
+            facts = dict(title=p.title, year=p.year, area=p.area, entry_kind=p.kind, tags=",".join(p.tags))
+            status = cat.entries[p.id].implementation_status
+            add("paper", p.id, p.name, **facts, arxiv=p.arxiv or "", implementation=status)
+        for concept in cat.concepts.values():
+            add("concept", concept.id, concept.name, summary=concept.summary)
+        for dataset in cat.datasets.values():
+            add("dataset", dataset.id, dataset.name, year=dataset.year or 0)
+        for metric in cat.metrics.values():
+            add("metric", metric.id, metric.name, direction=metric.direction.value)
+            if metric.entry and metric.entry in cat.entries:
+                g.add_edge(
+                    node_key("paper", metric.entry), node_key("metric", metric.id), key="defines", kind="defines"
+                )
         for e in cat.entries.values():
             me = node_key("paper", e.id)
-            for edge in e.lineage:
+            for edge in index.parents.get(e.id, ()):
                 g.add_edge(
-                    node_key("paper", edge.from_),
+                    node_key("paper", edge.parent),
                     me,
-                    key=f"lineage:{edge.relation.value}",
+                    key=f"lineage:{edge.relation}",
                     kind="lineage",
-                    relation=edge.relation.value,
+                    relation=edge.relation,
                     note=edge.note,
                 )
-            for pre in e.learning.prerequisites:
+            for pre in index.papers[e.id].prerequisites:
                 g.add_edge(node_key("paper", pre), me, key="prerequisite", kind="prerequisite")
-            for c in e.introduces:
-                g.add_edge(me, node_key("concept", c.id), key="introduces", kind="introduces")
-            for c in e.uses:
-                g.add_edge(me, node_key("concept", c), key="uses", kind="uses")
-            for d in sorted(set(e.datasets) | {r.dataset for r in e.results}):
-                g.add_edge(me, node_key("dataset", d), key="evaluated-on", kind="evaluated-on")
-            for m in sorted({r.metric for r in e.results}):
-                g.add_edge(me, node_key("metric", m), key="reports", kind="reports")
+            for introduced in e.introduces:
+                g.add_edge(me, node_key("concept", introduced.id), key="introduces", kind="introduces")
+            for used in e.uses:
+                g.add_edge(me, node_key("concept", used), key="uses", kind="uses")
+            for dataset_id in sorted(set(e.datasets) | {r.dataset for r in e.results}):
+                g.add_edge(me, node_key("dataset", dataset_id), key="evaluated-on", kind="evaluated-on")
+            for metric_id in sorted({r.metric for r in e.results}):
+                g.add_edge(me, node_key("metric", metric_id), key="reports", kind="reports")
 
     # --- papers ----------------------------------------------------------------------------------
 
@@ -102,17 +118,11 @@ class KnowledgeGraph:
     # --- concepts, data sets, metrics ------------------------------------------------------------
 
     def _resolve(self, kind: str, name: str) -> str:
-        key = name.strip().lower()
-        table = {"concept": self.catalog.concepts, "dataset": self.catalog.datasets, "metric": self.catalog.metrics}[
-            kind
-        ]
-        if key in table:
-            return key
-        for ident, item in table.items():
-            names = [item.name.lower(), *(a.lower() for a in getattr(item, "aliases", []))]
-            if key in names:
-                return ident
-        raise UnknownIdError(kind, name, list(table))
+        """A concept, data set or metric id, by the entry resolver's rule: an id, else a name or an
+        alias, in any case; an unknown name gets unique suggestions."""
+        table = self._vocabularies[kind]
+        known = [*table, *(item.name for item in table.values())]
+        return resolve_name(kind, name, table, {}, self._names[kind], known)
 
     def papers_linked(self, kind: str, name: str, edge_kind: str | None = None) -> list[tuple[str, str]]:
         """(paper id, edge kind) pairs for papers pointing at the concept/data set/metric ``name``."""
@@ -121,7 +131,7 @@ class KnowledgeGraph:
         for u, _, d in self.graph.in_edges(node_key(kind, ident), data=True):
             if edge_kind is None or d["kind"] == edge_kind:
                 out.append((self.graph.nodes[u]["id"], d["kind"]))
-        return sorted(set(out), key=lambda p: (self.catalog.entries[p[0]].year, p[0], p[1]))
+        return sorted(set(out), key=lambda p: (self.index.papers[p[0]].year, p[0], p[1]))
 
     def concept_summary(self, name: str) -> dict[str, Any]:
         ident = self._resolve("concept", name)

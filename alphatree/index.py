@@ -11,12 +11,13 @@ Edges point forward in time: parent -> child ("ResNet influenced DenseNet").
 **Resolving a name** (:meth:`CatalogIndex.resolve`), case-insensitively, in this order: an entry id,
 a former id (``aliases``), a short name ("ResNet"), a model's name or title ("resnet50", "ResNet-50"
 -> ``resnet``), an entry's title. An unknown name raises :class:`~alphatree.problems.UnknownIdError`
-with unique suggestions.
+with unique suggestions. The rule itself is :func:`resolve_name`; the knowledge graph resolves
+concepts, data sets and metrics with it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,7 @@ class CatalogIndex:
     children: dict[str, list[Edge]] = field(default_factory=dict)  # parent -> edges to its children
     aliases: dict[str, str] = field(default_factory=dict)  # former id -> current id
     areas: dict[str, str] = field(default_factory=dict)  # area id -> name
+    area_colours: dict[str, str] = field(default_factory=dict)  # area id -> fill colour in drawings
 
     def __post_init__(self) -> None:
         if not self.children:
@@ -152,22 +154,24 @@ class CatalogIndex:
                 models=tuple(models),
             )
             parents[e.id] = [Edge(edge.from_, e.id, edge.relation.value, edge.note) for edge in e.lineage]
-        areas = {a.id: a.name for a in getattr(catalog, "areas", {}).values()}
-        return cls(papers, parents, aliases=dict(catalog.aliases), areas=areas)
+        areas = getattr(catalog, "areas", {}).values()
+        return cls(
+            papers,
+            parents,
+            aliases=dict(catalog.aliases),
+            areas={a.id: a.name for a in areas},
+            area_colours={a.id: a.colour for a in areas},
+        )
 
     # --- the one id resolver ---------------------------------------------------------------------
 
     def _name_table(self) -> dict[str, str]:
-        """Lower-cased short names, model names and titles, entry titles -> entry id (first entry wins a clash)."""
+        """Short names, then model names and titles, then entry titles -> entry id (first entry wins a clash)."""
         if self._names is None:
-            table: dict[str, str] = {}
-            for kind in ("short_name", "model", "title"):
-                for pid, p in self.papers.items():
-                    keys = [k for m in p.models for k in (m.name, m.title)] if kind == "model" else [getattr(p, kind)]
-                    for key in keys:
-                        if key:
-                            table.setdefault(key.strip().lower(), pid)
-            self._names = table
+            by_short = [(p.short_name, pid) for pid, p in self.papers.items()]
+            by_model = [(key, pid) for pid, p in self.papers.items() for m in p.models for key in (m.name, m.title)]
+            by_title = [(p.title, pid) for pid, p in self.papers.items()]
+            self._names = name_table(by_short + by_model + by_title)
         return self._names
 
     def resolve(self, name: str) -> str:
@@ -175,16 +179,8 @@ class CatalogIndex:
 
         Raises :class:`UnknownIdError` with up to three unique close matches.
         """
-        key = str(name).strip().lower()
-        if key in self.papers:
-            return key
-        if key in self.aliases:
-            return self.aliases[key]
-        found = self._name_table().get(key)
-        if found is not None:
-            return found
-        candidates = list(self.papers) + sorted({p.short_name for p in self.papers.values() if p.short_name})
-        raise UnknownIdError("entry", str(name), candidates)
+        shown = [p.short_name for p in self.papers.values()]
+        return resolve_name("entry", name, self.papers, self.aliases, self._name_table(), [*self.papers, *shown])
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -221,6 +217,43 @@ class CatalogIndex:
             out.add(p.area)
             out.update(p.tags)
         return out
+
+
+def name_table(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``(name, id)`` pairs as a lookup table on the lower-cased name; the first pair wins a clash."""
+    table: dict[str, str] = {}
+    for key, ident in pairs:
+        if key and key.strip():
+            table.setdefault(key.strip().lower(), ident)
+    return table
+
+
+def resolve_name(
+    kind: str,
+    name: str,
+    ids: Mapping[str, Any],
+    aliases: Mapping[str, str],
+    names: Mapping[str, str],
+    known: Iterable[str],
+) -> str:
+    """The one lookup rule, for entries and for concepts, data sets and metrics alike.
+
+    Case-insensitively: an id (``ids`` are lower case), then a former id (``aliases``), then a name
+    (``names``, made by :func:`name_table`). Otherwise :class:`UnknownIdError` suggests close matches
+    among ``known`` (ids, then display names), each spelling once whatever its case.
+    """
+    key = str(name).strip().lower()
+    if key in ids:
+        return key
+    if key in aliases:
+        return aliases[key]
+    if key in names:
+        return names[key]
+    unique: dict[str, str] = {}
+    for candidate in known:
+        if candidate:
+            unique.setdefault(candidate.lower(), candidate)
+    raise UnknownIdError(kind, str(name), list(unique.values()))
 
 
 def load_index(root: Path | str | None = None, *, use_cache: bool = True) -> CatalogIndex:

@@ -11,9 +11,12 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alphatree.problems import AlphaTreeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alphatree.index import CatalogIndex
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "graphml", "json")
 BINARY_FORMATS = {"png", "pdf"}
@@ -64,8 +67,8 @@ class Drawing:
     focus: str | None = None
 
 
-def selection(index: Any, catalog: Any, papers: set[str] | None = None, focus: str | None = None) -> Drawing:
-    """A :class:`Drawing` of ``papers`` (all when None) from a lineage index and its catalogue's areas."""
+def selection(index: CatalogIndex, papers: set[str] | None = None, focus: str | None = None) -> Drawing:
+    """A :class:`Drawing` of ``papers`` (all when None) from the catalogue view, coloured by area."""
     keep = set(index.papers) if papers is None else set(papers)
     nodes = [
         DrawNode(p.id, p.name, p.year, p.area, p.title)
@@ -80,8 +83,8 @@ def selection(index: Any, catalog: Any, papers: set[str] | None = None, focus: s
     return Drawing(
         nodes,
         edges,
-        colours={a.id: a.colour for a in catalog.areas.values()},
-        area_names={a.id: a.name for a in catalog.areas.values()},
+        colours=dict(index.area_colours),
+        area_names=dict(index.areas),
         focus=focus,
     )
 
@@ -100,9 +103,8 @@ def to_dot(drawing: Drawing, *, link: str | None = "../papers/{id}/", legend: bo
     w('  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];\n')
     years = sorted({n.year for n in drawing.nodes})
     if len(years) > 1:
-        w(
-            '  subgraph cluster_years { style=invis;\n    node [shape=plaintext, style="", fontsize=12, fontcolor="#666666"];\n'
-        )
+        w("  subgraph cluster_years { style=invis;\n")
+        w('    node [shape=plaintext, style="", fontsize=12, fontcolor="#666666"];\n')
         for y in years:
             w(f'    y{y} [label="{y}"];\n')
         w("    " + " -> ".join(f"y{y}" for y in years) + " [style=invis];\n  }\n")
@@ -128,20 +130,21 @@ def to_dot(drawing: Drawing, *, link: str | None = "../papers/{id}/", legend: bo
         style, head, colour = EDGE_STYLES.get(e.relation, ("solid", "normal", "#333333"))
         tip = f"{e.child} {e.relation} {e.parent}: {e.note}"
         w(
-            f"  {_q(e.parent)} -> {_q(e.child)} [style={style}, arrowhead={head}, color={_q(colour)}, tooltip={_q(tip)}, edgetooltip={_q(tip)}];\n"
+            f"  {_q(e.parent)} -> {_q(e.child)} [style={style}, arrowhead={head}, color={_q(colour)}, "
+            f"tooltip={_q(tip)}, edgetooltip={_q(tip)}];\n"
         )
     if legend and drawing.nodes:
         used_areas = sorted({n.area for n in drawing.nodes})
         used_rel = sorted({e.relation for e in drawing.edges})
         w('  subgraph cluster_legend { label="Legend"; fontsize=11; style="rounded,dashed"; color="#999999";\n')
         for a in used_areas:
-            w(
-                f'    "legend-{a}" [label={_q(drawing.area_names.get(a, a))}, fillcolor={_q(drawing.colours.get(a, "#ffffff"))}, fontsize=9];\n'
-            )
+            label, fill = _q(drawing.area_names.get(a, a)), _q(drawing.colours.get(a, "#ffffff"))
+            w(f'    "legend-{a}" [label={label}, fillcolor={fill}, fontsize=9];\n')
         for i, r in enumerate(used_rel):
             style, head, colour = EDGE_STYLES.get(r, ("solid", "normal", "#333333"))
             w(
-                f'    "legend-r{i}a" [label="", shape=point, width=0.05]; "legend-r{i}b" [label={_q(r)}, shape=plaintext, style="", fontsize=9];\n'
+                f'    "legend-r{i}a" [label="", shape=point, width=0.05]; '
+                f'"legend-r{i}b" [label={_q(r)}, shape=plaintext, style="", fontsize=9];\n'
             )
             w(f'    "legend-r{i}a" -> "legend-r{i}b" [style={style}, arrowhead={head}, color={_q(colour)}];\n')
         w("  }\n")
@@ -203,7 +206,8 @@ def run_dot(source: str, fmt: str, timeout: float = 120) -> bytes:
     exe = shutil.which("dot")
     if exe is None:
         raise RenderError(
-            "Graphviz's 'dot' program is not installed; install it (Debian: apt-get install graphviz) or use --format dot/mermaid/json"
+            "Graphviz's 'dot' program is not installed; install it (Debian: apt-get install graphviz) "
+            "or use --format dot/mermaid/json"
         )
     try:
         done = subprocess.run(

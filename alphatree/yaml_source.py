@@ -14,12 +14,13 @@ from typing import Any
 
 import yaml
 
+from alphatree.problems import Problem
+
+_SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:  # the C loader is several times faster; fall back to pure Python when libyaml is absent
     from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader
-
-from alphatree.problems import Problem
 
 Location = tuple[int, int]
 PathKey = tuple[Any, ...]

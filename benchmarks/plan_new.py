@@ -66,13 +66,13 @@ def standalone(root: Path) -> Path:
 
 def main(argv: list[str]) -> None:
     catalog = Path(argv[argv.index("--catalog") + 1]) if "--catalog" in argv else ROOT / "catalog"
-    from alphatree.plan import load_plan_catalog
+    from alphatree.index import load_index
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         os.environ["ALPHATREE_CACHE"] = str(tmp / "probe")
-        table = load_plan_catalog(catalog)
-        by_depth = sorted(table.nodes, key=lambda i: (-len(table.nodes[i].deps), -table.nodes[i].year, i))
+        index = load_index(catalog)
+        by_depth = sorted(index.papers, key=lambda i: (-len(index.dependencies(i)), -index.papers[i].year, i))
         bench(catalog, by_depth[:5], "bundled catalogue", 0.5, tmp)
         from synthetic import generate
 

@@ -90,11 +90,12 @@ def bench_catalog() -> None:
                 None,
             )
 
-            from alphatree.lineage import load_lineage_index
+            from alphatree.index import load_index
+            from alphatree.lineage import Lineage
 
             os.environ["ALPHATREE_CACHE"] = env["ALPHATREE_CACHE"]
-            index = load_lineage_index(target)
-            ids = sorted(index.papers)
+            index = Lineage(load_index(target))
+            ids = sorted(index.index.papers)
             samples = []
             for k in range(0, len(ids), max(1, len(ids) // 100)):
                 start = time.perf_counter()

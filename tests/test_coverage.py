@@ -29,9 +29,9 @@ CNN_AREAS = {"classification", "detection", "segmentation", "ocr", "faces"}
 
 def test_cnn_lineage_reaches_lenet(catalog):
     """Every convolutional architecture from 2012 on descends from LeNet."""
-    from alphatree.lineage import LineageIndex
+    from alphatree.lineage import Lineage
 
-    index = LineageIndex.from_catalog(catalog)
+    index = Lineage(catalog.index)
     orphans = [
         e.id
         for e in catalog
@@ -45,9 +45,9 @@ def test_cnn_lineage_reaches_lenet(catalog):
 
 def test_gan_lineage_reaches_gan(catalog):
     """Every GAN from 2014 on descends from Goodfellow et al.'s GAN."""
-    from alphatree.lineage import LineageIndex
+    from alphatree.lineage import Lineage
 
-    index = LineageIndex.from_catalog(catalog)
+    index = Lineage(catalog.index)
     gans = [
         e.id
         for e in catalog

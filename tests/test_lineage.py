@@ -29,10 +29,12 @@ def family(make_catalog):
 
 
 @pytest.fixture
-def index(family):
-    from alphatree.lineage import load_lineage_index
+def lineage(family):
+    """The lineage queries over the family's catalogue view."""
+    from alphatree.index import load_index
+    from alphatree.lineage import Lineage
 
-    return load_lineage_index(family)
+    return Lineage(load_index(family))
 
 
 def _nx():
@@ -45,46 +47,48 @@ def _nx():
 
 
 @pytest.mark.parametrize("node", sorted(FAMILY))
-def test_ancestors_and_descendants_agree_with_networkx(index, node):
+def test_ancestors_and_descendants_agree_with_networkx(lineage, node):
     g = _nx()
-    assert set(index.ancestors(node)) == nx.ancestors(g, node)
-    assert set(index.descendants(node)) == nx.descendants(g, node)
+    assert set(lineage.ancestors(node)) == nx.ancestors(g, node)
+    assert set(lineage.descendants(node)) == nx.descendants(g, node)
 
 
-def test_depth_limits_generations(index):
-    assert index.ancestors("resnet", depth=1) == ["googlenet", "vgg"]  # same year: by id
-    assert index.descendants("lenet", depth=2) == ["alexnet", "nin", "zfnet", "vgg"]
+def test_depth_limits_generations(lineage):
+    assert lineage.ancestors("resnet", depth=1) == ["googlenet", "vgg"]  # same year: by id
+    assert lineage.descendants("lenet", depth=2) == ["alexnet", "nin", "zfnet", "vgg"]
 
 
-def test_path_is_shortest_and_forward(index):
-    path = index.path("lenet", "densenet")
+def test_path_is_shortest_and_forward(lineage):
+    path = lineage.path("lenet", "densenet")
     assert path[0] == "lenet" and path[-1] == "densenet"
     assert len(path) == nx.shortest_path_length(_nx(), "lenet", "densenet") + 1
     for a, b in zip(path, path[1:]):
-        assert index.edge(a, b) is not None
+        assert lineage.index.edge(a, b) is not None
 
 
-def test_backward_path_explains(index):
+def test_backward_path_explains(lineage):
     from alphatree.lineage import NoPathError
 
     with pytest.raises(NoPathError, match="'lenet' is an ancestor of 'resnet'"):
-        index.path("resnet", "lenet")
+        lineage.path("resnet", "lenet")
     with pytest.raises(NoPathError, match="does not descend"):
-        index.path("island", "resnet")
+        lineage.path("island", "resnet")
 
 
-def test_short_names_resolve(index):
-    assert index.resolve("ResNet") == "resnet"
+def test_queries_resolve_names_the_one_way(lineage):
+    assert lineage.index.resolve("ResNet") == "resnet"
+    assert lineage.ancestors("ResNet", depth=1) == lineage.ancestors("resnet", depth=1)
+    assert lineage.path("LENET", "ResNet") == lineage.path("lenet", "resnet")
 
 
-def test_filter(index):
-    assert index.filter(since=2014, until=2015) == ["googlenet", "vgg", "resnet"]
-    assert index.filter(tag="residual") == ["resnet"]
-    assert index.filter(text="RESNET") == ["resnet"]
+def test_filter(lineage):
+    assert lineage.filter(since=2014, until=2015) == ["googlenet", "vgg", "resnet"]
+    assert lineage.filter(tag="residual") == ["resnet"]
+    assert lineage.filter(text="RESNET") == ["resnet"]
 
 
-def test_tree_marks_repeats(index):
-    tree = index.tree("resnet", upward=True)
+def test_tree_marks_repeats(lineage):
+    tree = lineage.tree("resnet", upward=True)
     flat = []
 
     def walk(node):
@@ -145,14 +149,15 @@ def test_show_json_uses_schema_field_names(family):
 
 
 def test_cache_is_invalidated_by_an_edit(family):
-    from alphatree.lineage import load_lineage_index
+    from alphatree.index import load_index
+    from alphatree.lineage import Lineage
 
-    assert load_lineage_index(family).ancestors("densenet", depth=1) == ["resnet"]
+    assert Lineage(load_index(family)).ancestors("densenet", depth=1) == ["resnet"]
     path = family / "classification/densenet.yaml"
     path.write_text(
         path.read_text().replace("from: resnet", "from: vgg").replace("better than resnet", "better than vgg")
     )
-    assert load_lineage_index(family).ancestors("densenet", depth=1) == ["vgg"]
+    assert Lineage(load_index(family)).ancestors("densenet", depth=1) == ["vgg"]
 
 
 def test_knowledge_graph_concepts(make_catalog):

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alphatree.index import CatalogIndex
 from alphatree.plan import (
     Plan,
-    PlanCatalog,
     PlanError,
     PlanFileError,
     Step,
@@ -32,20 +32,20 @@ from tests.conftest import entry_yaml, invoke
 
 @pytest.fixture(scope="module")
 def table(catalog):
-    return PlanCatalog.from_catalog(catalog)
+    return CatalogIndex.from_catalog(catalog)
 
 
-def _closure_deps(table: PlanCatalog, ident: str) -> set[str]:
+def _closure_deps(table: CatalogIndex, ident: str) -> set[str]:
     seen, stack = set(), [ident]
     while stack:
-        for d in table.nodes[stack.pop()].deps:
+        for d in table.dependencies(stack.pop()):
             if d.id not in seen:
                 seen.add(d.id)
                 stack.append(d.id)
     return seen
 
 
-def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
+def check_plan_properties(table: CatalogIndex, goals, known, hpw, done=()):
     steps = order_plan(table, goals, known, hpw, done)
     ids = [i for i, _, _ in steps]
     pos = {i: n for n, i in enumerate(ids)}
@@ -55,7 +55,7 @@ def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
     assert not set(known) & set(ids)
     # every step comes after each of its dependencies that is in the plan
     for i in ids:
-        for d in table.nodes[i].deps:
+        for d in table.dependencies(i):
             if d.id in pos:
                 assert pos[d.id] < pos[i], f"{i} comes before its dependency {d.id}"
     # nothing appears that is only reachable through something known or done
@@ -65,11 +65,11 @@ def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
         node = stack.pop()
         if node in done_set and node not in goals:
             continue
-        for d in table.nodes[node].deps:
+        for d in table.dependencies(node):
             if d.id not in known and d.id not in reach:
                 reach.add(d.id)
                 stack.append(d.id)
-    assert set(ids) == reach | (done_set & set(table.nodes))
+    assert set(ids) == reach | (done_set & set(table.papers))
     # goals come last: a non-goal after a goal is there only because it needs a goal
     goal_set = set(goals)
     first_goal = min(pos[g] for g in goals)
@@ -81,7 +81,7 @@ def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
     assert weeks[0] == 1 and all(b - a in (0, 1) for a, b in zip(weeks, weeks[1:]))
     for w in set(weeks):
         members = [i for i, wk, _ in steps if wk == w]
-        hours = sum(table.nodes[i].hours for i in members)
+        hours = sum(table.papers[i].hours for i in members)
         assert hours <= hpw + 1e-9 or len(members) == 1
     # every step says why, naming a goal
     for i, _, why in steps:
@@ -90,14 +90,14 @@ def check_plan_properties(table: PlanCatalog, goals, known, hpw, done=()):
 
 
 def test_every_entry_as_a_goal(table):
-    for ident in table.nodes:
+    for ident in table.papers:
         check_plan_properties(table, [ident], [], 5)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_plans_keep_their_properties(table, data):
-    ids = sorted(table.nodes)
+    ids = sorted(table.papers)
     goals = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
     known = data.draw(st.lists(st.sampled_from([i for i in ids if i not in goals] or ids), max_size=6, unique=True))
     known = [k for k in known if k not in goals]
@@ -107,7 +107,7 @@ def test_random_plans_keep_their_properties(table, data):
 
 
 def test_knowing_an_entry_covers_its_background(table):
-    goal = max(table.nodes, key=lambda i: (len(_closure_deps(table, i)), i))
+    goal = max(table.papers, key=lambda i: (len(_closure_deps(table, i)), i))
     full = [i for i, _, _ in order_plan(table, [goal], [])]
     middle = next(i for i in reversed(full) if i != goal and _closure_deps(table, i))
     shorter = [i for i, _, _ in order_plan(table, [goal], [middle])]
@@ -118,7 +118,7 @@ def test_knowing_an_entry_covers_its_background(table):
 # --- small catalogues where the answer is known ------------------------------------------------------
 
 
-def _cat(make_catalog, spec: dict[str, tuple]) -> PlanCatalog:
+def _cat(make_catalog, spec: dict[str, tuple]) -> CatalogIndex:
     """spec: id -> (year, parents, difficulty, hours, prerequisites)."""
     from alphatree.catalog import load_catalog
 
@@ -130,7 +130,7 @@ def _cat(make_catalog, spec: dict[str, tuple]) -> PlanCatalog:
             f"learning: {{difficulty: {diff}, hours: {hours}, prerequisites: {list(pre[0]) if pre else []}}}",
         )
         files[f"classification/{ident}.yaml"] = text
-    return PlanCatalog.from_catalog(load_catalog(make_catalog(files), use_cache=False))
+    return CatalogIndex.from_catalog(load_catalog(make_catalog(files), use_cache=False))
 
 
 def test_order_breaks_ties_by_year_then_difficulty_then_id_and_goals_come_last(make_catalog):
@@ -192,13 +192,26 @@ def test_plan_file_round_trips_and_quotes_everything():
         steps=[
             Step("null", 1, 1.5, "done", 'has "quotes" and: colons # and a hash', "2024-01-03"),
             Step("wgan-gp", 2, 4, "todo", "your goal"),
+            Step("yes", 3, 9, "skipped", "é, a tab\there, \\ and \x01, then " + "a long line " * 20),
         ],
     )
     text = dump_plan(plan)
     back = parse_plan(text, "p.yaml")
     assert back.goals == ["null", "wgan-gp"] and back.known == ["yes"]
-    assert back.steps[0].why == plan.steps[0].why and back.steps[0].done_on == "2024-01-03"
+    assert [vars(s) for s in back.steps] == [vars(s) for s in plan.steps]
     assert dump_plan(back) == text
+    # the format plan files always had: one line per value, ids and reasons double-quoted
+    assert text.splitlines()[1:9] == [
+        "version: 1",
+        'created: "2024-01-02"',
+        "hours_per_week: 2.5",
+        'goals: ["null", "wgan-gp"]',
+        'known: ["yes"]',
+        'interests: ["generative"]',
+        "steps:",
+        '  - id: "null"',
+    ]
+    assert len(text.splitlines()) == 1 + 7 + 6 + 5 + 5
 
 
 @pytest.mark.parametrize(
@@ -276,7 +289,7 @@ def test_replan_keeps_progress_and_follows_renames_and_new_entries(make_catalog)
             "classification/c.yaml": entry_yaml("c", 2012, ("b", "new")),
         }
     )
-    t2 = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    t2 = CatalogIndex.from_catalog(load_catalog(root, use_cache=False))
     again = replan(t2, plan)
     assert "renamed a -> alpha" in again.changes
     assert any(c.startswith("new step new") for c in again.changes)
@@ -302,7 +315,7 @@ def test_recommend_suggests_what_builds_on_done_work_and_matches_interests(make_
             "classification/far.yaml": entry_yaml("far", 2013, ("h", "g")),
         }
     )
-    t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    t = CatalogIndex.from_catalog(load_catalog(root, use_cache=False))
     plan = new_plan(t, ["b"], interests=["generative"])
     assert recommend(t, plan) == []  # nothing done yet
     set_status(t, plan, ["a", "b"], "done")
@@ -417,7 +430,8 @@ def test_show_replans_when_an_entry_is_added_on_the_path(small_catalog, tmp_path
     d.write_text(
         d.read_text().replace(
             "  - {from: c, relation: improves, note: better than c}",
-            "  - {from: c, relation: improves, note: better than c}\n  - {from: c2, relation: uses, note: takes c2's trick}",
+            "  - {from: c, relation: improves, note: better than c}\n"
+            "  - {from: c2, relation: uses, note: takes c2's trick}",
         )
     )
     r = invoke(["plan", "show", str(plan)], small_catalog)
@@ -461,7 +475,7 @@ def test_cite_a_whole_plan(small_catalog, tmp_path):
 
 def test_planner_page_embeds_the_catalogue_safely(make_catalog):
     from alphatree.catalog import load_catalog
-    from alphatree.plan import browser_catalog, planner_page
+    from alphatree.site.planner import browser_catalog, planner_page
 
     root = make_catalog(
         {
@@ -470,7 +484,7 @@ def test_planner_page_embeds_the_catalogue_safely(make_catalog):
             )
         }
     )
-    t = PlanCatalog.from_catalog(load_catalog(root, use_cache=False))
+    t = CatalogIndex.from_catalog(load_catalog(root, use_cache=False))
     page = planner_page(t)
     start = page.index('id="at-planner-data">') + len('id="at-planner-data">')
     body = page[start : page.index("</script>", start)]

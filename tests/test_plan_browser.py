@@ -42,14 +42,15 @@ def page(browser, site):
 
 @pytest.fixture(scope="module")
 def table(site):
-    from alphatree.plan import load_plan_catalog
+    from alphatree.index import load_index
 
-    return load_plan_catalog(site[1], use_cache=False)
+    return load_index(site[1], use_cache=False)
 
 
 def test_the_page_gives_the_shared_vectors_plans(page):
     got = page.evaluate(
-        """(v) => v.cases.map(c => window.AlphaTreePlanner.orderPlan(v.catalogue, c.goals, c.known, c.hours_per_week, c.done))""",
+        """(v) => v.cases.map(c =>
+               window.AlphaTreePlanner.orderPlan(v.catalogue, c.goals, c.known, c.hours_per_week, c.done))""",
         VECTORS,
     )
     assert len(got) == len(VECTORS["cases"])
@@ -60,12 +61,15 @@ def test_the_page_gives_the_shared_vectors_plans(page):
 def test_the_page_gives_the_cli_plan_on_its_own_catalogue(page, table):
     from alphatree.plan import order_plan
 
-    deepest = sorted(table.nodes, key=lambda i: (-len(table.nodes[i].deps), -table.nodes[i].year, i))[:8]
+    deepest = sorted(table.papers, key=lambda i: (-len(table.dependencies(i)), -table.papers[i].year, i))[:8]
     cases = [{"goals": [g], "known": [], "hours_per_week": 5} for g in deepest]
-    cases.append({"goals": deepest[:2], "known": [d.id for d in table.nodes[deepest[0]].deps][:1], "hours_per_week": 3})
+    cases.append(
+        {"goals": deepest[:2], "known": [d.id for d in table.dependencies(deepest[0])][:1], "hours_per_week": 3}
+    )
     got = page.evaluate(
         """(cases) => { const d = JSON.parse(document.getElementById('at-planner-data').textContent);
-               return cases.map(c => window.AlphaTreePlanner.orderPlan(d, c.goals, c.known, c.hours_per_week, [])); }""",
+               return cases.map(c =>
+                 window.AlphaTreePlanner.orderPlan(d, c.goals, c.known, c.hours_per_week, [])); }""",
         cases,
     )
     for case, steps in zip(cases, got):
@@ -75,6 +79,27 @@ def test_the_page_gives_the_cli_plan_on_its_own_catalogue(page, table):
             {"id": i, "week": w, "why": why} for i, w, why in order_plan(table, goals, known, case["hours_per_week"])
         ]
         assert steps == expected
+
+
+def test_the_page_resolves_names_as_the_cli_does(page, table):
+    names = []
+    for p in sorted(table.papers.values(), key=lambda p: p.id)[:40]:
+        names += [p.id.upper(), p.short_name, p.title, *(k for m in p.models for k in (m.name, m.title.upper()))]
+    names += [alias.upper() for alias in table.aliases] + ["no such paper"]
+    names = [n for n in names if n]
+    got = page.evaluate(
+        """(names) => { const d = JSON.parse(document.getElementById('at-planner-data').textContent);
+               return names.map(n => window.AlphaTreePlanner.resolve(d, n)); }""",
+        names,
+    )
+
+    def cli(name: str) -> str | None:
+        try:
+            return table.resolve(name)
+        except Exception:
+            return None
+
+    assert got == [cli(n) for n in names]
 
 
 def _steps_on_page(page) -> list[tuple[str, int, bool]]:
@@ -87,8 +112,8 @@ def _steps_on_page(page) -> list[tuple[str, int, bool]]:
 def test_a_learner_makes_a_plan_ticks_progress_and_exports_it(page, table, tmp_path):
     from alphatree.plan import load_plan, new_plan
 
-    goal = sorted(table.nodes, key=lambda i: (-len(table.nodes[i].deps), -table.nodes[i].year, i))[0]
-    know = table.nodes[goal].deps[0].id
+    goal = sorted(table.papers, key=lambda i: (-len(table.dependencies(i)), -table.papers[i].year, i))[0]
+    know = table.dependencies(goal)[0].id
     page.check(f"input[data-goal='{goal}']")
     page.check(f"input[data-know='{know}']")
     page.fill("#at-hours", "4")
@@ -120,7 +145,7 @@ def test_a_learner_makes_a_plan_ticks_progress_and_exports_it(page, table, tmp_p
 def test_a_plan_file_from_the_cli_imports(page, table, tmp_path):
     from alphatree.plan import new_plan, save_plan, set_status
 
-    goal = sorted(table.nodes, key=lambda i: (-table.nodes[i].year, i))[0]
+    goal = sorted(table.papers, key=lambda i: (-table.papers[i].year, i))[0]
     plan = new_plan(table, [goal], hours_per_week=6)
     set_status(table, plan, [plan.steps[0].id], "skipped")
     path = tmp_path / "mine.yaml"

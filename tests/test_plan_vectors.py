@@ -1,5 +1,5 @@
-"""Shared test vectors for the planner: the Python plan (alphatree/plan.py) is the reference, and the
-browser planner (site/planner/planner.js) must give the same steps, weeks and reasons.
+"""Shared test vectors for the planner: the Python plan (alphatree/plan/planner.py) is the reference, and
+the browser planner (site/planner/planner.js) must give the same steps, weeks and reasons.
 
 tests/plan_vectors.json holds a small catalogue in the browser's format (made here from a seed: years
 that tie, difficulties that tie, fractional hours, steps longer than a week, lineage and prerequisite
@@ -36,6 +36,7 @@ def vector_catalogue(n: int = 60, seed: int = 6) -> dict:
                 deps.append([parent, "lineage", rng.choice(RELATIONS), f'changes {parent}\'s "idea" <{i}>'])
             else:
                 deps.append([parent, "prerequisite", "prerequisite", ""])
+        deps.sort(key=lambda d: d[1] != "lineage")  # lineage parents first, as CatalogIndex.dependencies gives them
         entries[ident] = {
             "title": f"Paper {i}",
             "name": f"P{i}",
@@ -71,16 +72,18 @@ def vector_cases(data: dict, seed: int = 7) -> list[dict]:
 
 
 def build() -> dict:
-    from alphatree.plan import PlanCatalog, order_plan
+    from alphatree.plan import order_plan
+    from alphatree.site.planner import from_browser
 
     data = vector_catalogue()
-    table = PlanCatalog.from_browser(data)
+    table = from_browser(data)
     cases = []
     for case in vector_cases(data):
         steps = order_plan(table, case["goals"], case["known"], case["hours_per_week"], case["done"])
         cases.append({**case, "expected": [{"id": i, "week": w, "why": why} for i, w, why in steps]})
     return {
-        "about": "made by tests/test_plan_vectors.py from alphatree/plan.py; checked against site/planner/planner.js",
+        "about": "made by tests/test_plan_vectors.py from alphatree/plan/planner.py; "
+        "checked against site/planner/planner.js",
         "catalogue": data,
         "cases": cases,
     }

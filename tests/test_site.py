@@ -18,7 +18,8 @@ FILES = {
         extra="""
         short_name: LeNet-5
         results:
-          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 5.0, unit: "%", split: test, source: Table 1}
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 5.0, unit: "%",
+             split: test, source: Table 1}
         models:
           - {name: lenet5, title: LeNet-5, parameters: 60000, parameters_source: Section II.B}
         """,
@@ -29,7 +30,8 @@ FILES = {
         parents=("lenet",),
         extra="""
         results:
-          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 3.0, unit: "%", split: test, source: Table 2}
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 3.0, unit: "%",
+             split: test, source: Table 2}
         introduces:
           - {id: evil-idea, name: "<b>bold</b> idea", summary: "a_b_c | [link](javascript:alert(1))"}
         uses: [convolution]
@@ -44,7 +46,8 @@ FILES = {
         parents=("evil",),
         extra="""
         results:
-          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 4.0, unit: "%", split: test, source: Table 3}
+          - {task: image-classification, dataset: mnist, metric: top-5-error, value: 4.0, unit: "%",
+             split: test, source: Table 3}
         """,
     ),
     "vocabulary/paths.yaml": """
@@ -120,10 +123,28 @@ def test_entry_text_is_escaped_on_every_page(content):
 
 
 def test_only_web_urls_become_links():
-    from alphatree.site.pages import external
+    from alphatree.site.text import external
 
     assert external("Home", "https://a.org/x_(y)") == '<a href="https://a.org/x_(y)">Home</a>'
     assert "<a" not in external("Home", "javascript:alert(1)")
+
+
+def test_the_other_escapes_keep_text_inert():
+    import json
+
+    from alphatree.site.text import code_fence, md_code, md_external, script_json
+
+    # code spans stay as written; everything around them is escaped like esc()
+    assert md_code("read a_b.py, then run `verify a_b` *now*") == "read a&#95;b.py, then run `verify a_b` &#42;now&#42;"
+    assert md_code("an `unclosed span_") == "an &#96;unclosed span&#95;"
+    assert md_code("- `x`").startswith("&#45; `x`")
+    # a markdown link off the site: nothing in the URL can end the link; other schemes stay text
+    assert md_external("paper", "https://a.org/x (y)]") == "[paper](https://a.org/x%20%28y%29%5D)"
+    assert md_external("paper", "javascript:alert(1)") == "paper (javascript:alert(1))"
+    assert code_fence("no ticks") == "```" and code_fence("a ```` b") == "`````"
+    data = {"title": "</script><script>alert(1)</script>", "line": "a\u2028b"}
+    text = script_json(data)
+    assert "<" not in text and "\u2028" not in text and json.loads(text) == data
 
 
 def test_every_kind_of_page_is_generated(content):

@@ -166,9 +166,12 @@ def test_every_problem_is_reported_at_once(make_catalog):
 def test_unknown_metric_dataset_and_insane_value(make_catalog):
     extra = """\
         results:
-          - {task: image-classification, dataset: imagenett, metric: top-5-error, value: 3.57, unit: "%", split: test, source: Table 4}
-          - {task: image-classification, dataset: imagenet, metric: top5-error, value: 3.57, unit: "%", split: test, source: Table 4}
-          - {task: image-classification, dataset: imagenet, metric: top-5-error, value: 357, unit: "%", split: test, source: Table 4}
+          - {task: image-classification, dataset: imagenett, metric: top-5-error, value: 3.57, unit: "%",
+             split: test, source: Table 4}
+          - {task: image-classification, dataset: imagenet, metric: top5-error, value: 3.57, unit: "%",
+             split: test, source: Table 4}
+          - {task: image-classification, dataset: imagenet, metric: top-5-error, value: 357, unit: "%",
+             split: test, source: Table 4}
     """
     result = _validate(make_catalog({"classification/a.yaml": entry_yaml("a", extra=extra)}))
     assert "unknown data set 'imagenett' (did you mean 'imagenet'?)" in result.stderr

@@ -6,6 +6,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -47,8 +48,9 @@ def list_entries(
 
     Example: [bold]alphatree list --area generative --since 2014 --until 2016[/]
     """
-    index = options.lineage_index()
-    ids = index.filter(area=area, tag=tag, kind=kind, since=since, until=until, text=text)
+    queries = options.lineage()
+    index = queries.index
+    ids = queries.filter(area=area, tag=tag, kind=kind, since=since, until=until, text=text)
     if as_json:
         options.print_json([index.papers[i].as_dict() for i in ids])
         return
@@ -65,7 +67,9 @@ def list_entries(
 
 @app.command()
 def show(
-    entry_id: str = typer.Argument(..., metavar="ID", help="Entry id (or short name, or a former id)."),
+    entry_id: str = typer.Argument(
+        ..., metavar="ID", help="Entry id (or a former id, short name, model name or title)."
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the entry as a JSON object with the schema's field names."
     ),
@@ -101,11 +105,11 @@ def show(
         con.print("\n[bold]Builds on[/]")
         for edge in entry.lineage:
             con.print(f"  {edge.relation.value} [cyan]{edge.from_}[/]: {escape(edge.note)}")
-    children = [(e.id, edge) for e in cat for edge in e.lineage if edge.from_ == entry.id]
+    children = cat.index.children.get(entry.id, [])  # oldest first
     if children:
         con.print("\n[bold]Influenced[/]")
-        for cid, edge in sorted(children, key=lambda c: (cat.entries[c[0]].year, c[0])):
-            con.print(f"  [cyan]{cid}[/] {edge.relation.value} it: {escape(edge.note)}")
+        for child in children:
+            con.print(f"  [cyan]{child.child}[/] {child.relation} it: {escape(child.note)}")
     if entry.introduces:
         con.print("\n[bold]Introduces[/]: " + ", ".join(escape(c.name) for c in entry.introduces))
     if entry.uses:
@@ -133,8 +137,9 @@ def show(
         con.print(table)
     if entry.implementation_note:
         con.print(f"[yellow]{escape(entry.implementation_note)}[/]")
+    learning = entry.learning
     con.print(
-        f"\n[dim]difficulty {entry.learning.difficulty}/5 · about {entry.learning.hours:g} h · file {cat.files.get(entry.id)}[/]"
+        f"\n[dim]difficulty {learning.difficulty}/5 · about {learning.hours:g} h · file {cat.files.get(entry.id)}[/]"
     )
 
 
@@ -155,9 +160,9 @@ def cite(
     cat = options.catalog()
     names = list(ids or [])
     if plan is not None:
-        from alphatree.plan import PlanCatalog, load_plan, replan
+        from alphatree.plan import load_plan, replan
 
-        names += [s.id for s in replan(PlanCatalog.from_catalog(cat), load_plan(plan)).steps]
+        names += [s.id for s in replan(cat.index, load_plan(plan)).steps]
     if not names:
         raise AlphaTreeError("name entries to cite (alphatree cite resnet) or a plan (alphatree cite --plan plan.yaml)")
     entries = [cat.get(i) for i in dict.fromkeys(names)]
@@ -171,7 +176,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts a
     Example: [bold]alphatree stats[/]
     """
     cat = options.catalog()
-    data = {
+    data: dict[str, Any] = {
         "entries": len(cat),
         "by_area": dict(sorted(Counter(e.area for e in cat).items())),
         "by_kind": dict(sorted(Counter(e.kind.value for e in cat).items())),
@@ -188,7 +193,8 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts a
 
     con = options.console()
     con.print(
-        f"[bold]{data['entries']}[/] entries, {data['models']} models, {data['results']} results, {data['concepts']} concepts"
+        f"[bold]{data['entries']}[/] entries, {data['models']} models, {data['results']} results, "
+        f"{data['concepts']} concepts"
     )
     for title, key in (("area", "by_area"), ("kind", "by_kind"), ("implementation", "implementation")):
         table = Table(title=f"by {title}", title_justify="left")

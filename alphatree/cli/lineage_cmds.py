@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from alphatree.cli import app, options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alphatree.index import CatalogIndex
 
 
 @app.command()
@@ -25,17 +28,22 @@ def lineage(
 
     Example: [bold]alphatree lineage resnet --descendants --depth 2[/]
     """
-    index = options.lineage_index()
+    queries = options.lineage()
+    index = queries.index
     root = index.resolve(entry_id)
     both = ancestors == descendants
     if as_json:
         if ancestors and not descendants:
-            options.print_json(index.ancestors(root, depth))
+            options.print_json(queries.ancestors(root, depth))
         elif descendants and not ancestors:
-            options.print_json(index.descendants(root, depth))
+            options.print_json(queries.descendants(root, depth))
         else:
             options.print_json(
-                {"id": root, "ancestors": index.ancestors(root, depth), "descendants": index.descendants(root, depth)}
+                {
+                    "id": root,
+                    "ancestors": queries.ancestors(root, depth),
+                    "descendants": queries.descendants(root, depth),
+                }
             )
         return
     from rich.markup import escape
@@ -55,24 +63,17 @@ def lineage(
             grow(tree.add(label), child, arrow)
 
     info = index.papers[root]
-    if ancestors or both:
-        up = index.tree(root, upward=True, depth=depth)
-        tree = Tree(
-            f"[bold]{escape(info.name)}[/] ({info.year}) builds on:"
-            if up["children"]
-            else f"[bold]{escape(info.name)}[/] ({info.year}) builds on no catalogue entry"
-        )
-        grow(tree, up, "←")
-        con.print(tree)
-    if descendants or both:
-        down = index.tree(root, upward=False, depth=depth)
-        tree = Tree(
-            f"[bold]{escape(info.name)}[/] ({info.year}) influenced:"
-            if down["children"]
-            else f"[bold]{escape(info.name)}[/] ({info.year}) has no descendants in the catalogue"
-        )
-        grow(tree, down, "→")
-        con.print(tree)
+    heading = f"[bold]{escape(info.name)}[/] ({info.year})"
+    views = [
+        (ancestors or both, True, "←", "builds on:", "builds on no catalogue entry"),
+        (descendants or both, False, "→", "influenced:", "has no descendants in the catalogue"),
+    ]
+    for wanted, upward, arrow, some, none in views:
+        if wanted:
+            grown = queries.tree(root, upward=upward, depth=depth)
+            tree = Tree(f"{heading} {some if grown['children'] else none}")
+            grow(tree, grown, arrow)
+            con.print(tree)
 
 
 @app.command()
@@ -85,8 +86,9 @@ def path(
 
     Example: [bold]alphatree path lenet stylegan2[/]
     """
-    index = options.lineage_index()
-    ids = index.path(source, target)
+    queries = options.lineage()
+    index = queries.index
+    ids = queries.path(source, target)
     if as_json:
         options.print_json(ids)
         return
@@ -123,19 +125,19 @@ def graph(
 
     if fmt not in render.FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(render.FORMATS)}", param_hint="--format")
-    index = options.lineage_index()
-    cat = options.catalog()
-    keep = set(index.filter(area=area, since=since, until=until))
+    queries = options.lineage()
+    index = queries.index
+    keep = set(queries.filter(area=area, since=since, until=until))
     focus_id = None
     if focus:
         focus_id = index.resolve(focus)
-        keep &= {focus_id, *index.ancestors(focus_id, depth), *index.descendants(focus_id, depth)}
+        keep &= {focus_id, *queries.ancestors(focus_id, depth), *queries.descendants(focus_id, depth)}
         keep.add(focus_id)
     if not keep:
         from alphatree.problems import AlphaTreeError
 
         raise AlphaTreeError("nothing to draw: no entry matches those filters")
-    drawing = render.selection(index, cat, keep, focus=focus_id)
+    drawing = render.selection(index, papers=keep, focus=focus_id)
     pattern = _link_pattern(link, index)
     data = render.render(drawing, fmt, link=pattern)
     if output is None:
@@ -149,24 +151,25 @@ def graph(
 
 
 class _LinkPattern(str):
-    """A URL pattern whose ``format(id=...)`` also fills ``{arxiv}`` (falling back to the DOI or URL)."""
+    """A URL pattern whose ``format(id=...)`` also fills ``{arxiv}``; an entry without an arXiv id links
+    to a Google Scholar search for its title instead."""
 
-    index: Any
+    view: CatalogIndex  # not ``index``, which would hide str.index
 
-    def format(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def format(self, *args: Any, **kwargs: Any) -> str:
         pid = kwargs.get("id", "")
-        info = self.index.papers.get(pid)
+        info = self.view.papers.get(pid)
         arxiv = info.arxiv if info else None
         if "{arxiv}" in self and not arxiv:
             return f"https://scholar.google.com/scholar?q={info.title.replace(' ', '+')}" if info else ""
         return str.format(self, id=pid, arxiv=arxiv or "")
 
 
-def _link_pattern(pattern: str, index: Any) -> str | None:
+def _link_pattern(pattern: str, index: CatalogIndex) -> str | None:
     if not pattern:
         return None
     out = _LinkPattern(pattern)
-    out.index = index
+    out.view = index
     return out
 
 

@@ -25,22 +25,25 @@ PLAN_OPTION = typer.Option(
 )
 
 
-def _table():
-    from alphatree.plan import load_plan_catalog
-
-    return load_plan_catalog(options.catalog_dir, use_cache=options.use_cache)
-
-
 def _load(path: Path):
     """Read the plan and re-plan it against the catalogue; save it when the re-plan changed something."""
     from alphatree.plan import dump_plan, load_plan, replan, save_plan
 
-    table = _table()
+    index = options.catalog_index()
     before = load_plan(path)
-    plan = replan(table, before)
+    plan = replan(index, before)
     if dump_plan(plan) != dump_plan(before):
         save_plan(plan, path)
-    return table, plan
+    return index, plan
+
+
+def _as_json_or_changes(plan, path: Path, as_json: bool, data) -> bool:
+    """With --json print ``data`` and say so (True); else print what the re-plan changed (False)."""
+    if as_json:
+        options.print_json(data)
+        return True
+    _print_changes(plan, path)
+    return False
 
 
 def _print_changes(plan, path: Path) -> None:
@@ -74,21 +77,21 @@ def new(
 
     if output.exists() and not force:
         raise PlanError(f"{output} already exists; use 'alphatree plan show -p {output}', or --force to start again")
-    table = _table()
-    plan = new_plan(table, goal, know, interest, hours_per_week)
+    index = options.catalog_index()
+    plan = new_plan(index, goal, know, interest, hours_per_week)
     save_plan(plan, output)
     if as_json:
-        options.print_json(plan_json(table, plan))
+        options.print_json(plan_json(index, plan))
         return
     p = plan.progress()
     typer.echo(
         f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks at {hours_per_week:g} h/week"
     )
-    _print_weeks(table, plan, limit_weeks=2)
+    _print_weeks(index, plan, limit_weeks=2)
     typer.echo(f"next: alphatree plan next -p {output}")
 
 
-def _print_weeks(table, plan, limit_weeks: int | None = None) -> None:
+def _print_weeks(index, plan, limit_weeks: int | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -102,7 +105,7 @@ def _print_weeks(table, plan, limit_weeks: int | None = None) -> None:
     for s in plan.steps:
         if s.week not in shown:
             continue
-        n = table.nodes[s.id]
+        n = index.papers[s.id]
         table_out.add_row(str(s.week), marks[s.status], escape(s.id), str(n.year), f"{s.hours:g}", escape(s.why))
     con.print(table_out)
     if len(shown) < len(weeks):
@@ -126,24 +129,23 @@ def show(
     from alphatree.plan import plan_json
 
     path = plan_file or plan_opt
-    table, plan = _load(path)
-    if as_json:
-        options.print_json(plan_json(table, plan))
+    index, plan = _load(path)
+    if _as_json_or_changes(plan, path, as_json, plan_json(index, plan)):
         return
-    _print_changes(plan, path)
     from rich.markup import escape
 
     con = options.console()
     p = plan.progress()
-    goals = ", ".join(table.nodes[g].name for g in plan.goals)
+    goals = ", ".join(index.papers[g].name for g in plan.goals)
     con.print(
-        f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, created {escape(plan.created)})[/]"
+        f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, "
+        f"created {escape(plan.created)})[/]"
     )
     con.print(
         f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']} done, {p['skipped']} skipped, {p['todo']} to do · "
         f"{p['hours_left']:g} of {p['hours']:g} hours left"
     )
-    _print_weeks(table, plan)
+    _print_weeks(index, plan)
 
 
 def _bar(percent: float, width: int = 24) -> str:
@@ -163,12 +165,10 @@ def next_(
     """
     from alphatree.plan import next_steps, step_details
 
-    table, plan = _load(plan_opt)
-    steps = [step_details(table, s) for s in next_steps(plan, count)]
-    if as_json:
-        options.print_json(steps)
+    index, plan = _load(plan_opt)
+    steps = [step_details(index, s) for s in next_steps(plan, count)]
+    if _as_json_or_changes(plan, plan_opt, as_json, steps):
         return
-    _print_changes(plan, plan_opt)
     if not steps:
         typer.echo("nothing left to do: every step is done or skipped. Try 'alphatree plan recommend'.")
         return
@@ -177,7 +177,8 @@ def next_(
     con = options.console()
     for d in steps:
         con.print(
-            f"[bold]{escape(d['name'])}[/] ({d['year']}) [dim]{d['id']} · week {d['week']} · about {d['hours']:g} h · difficulty {d['difficulty']}/5[/]"
+            f"[bold]{escape(d['name'])}[/] ({d['year']}) [dim]{d['id']} · week {d['week']} · "
+            f"about {d['hours']:g} h · difficulty {d['difficulty']}/5[/]"
         )
         con.print(f"  {escape(d['title'])}")
         con.print(f"  why: {escape(d['why'])}")
@@ -189,13 +190,13 @@ def next_(
 def _mark(ids: list[str], status: str, plan_opt: Path, on: str | None) -> None:
     from alphatree.plan import save_plan, set_status
 
-    table, plan = _load(plan_opt)
+    index, plan = _load(plan_opt)
     _print_changes(plan, plan_opt)
-    changed = set_status(table, plan, ids, status, on)
+    changed = set_status(index, plan, ids, status, on)
     if status == "done":  # a finished step covers its background: re-plan around it
         from alphatree.plan import replan
 
-        plan = replan(table, plan)
+        plan = replan(index, plan)
         _print_changes(plan, plan_opt)
     save_plan(plan, plan_opt)
     p = plan.progress()
@@ -238,12 +239,10 @@ def status(
 
     Example: [bold]alphatree plan status[/]
     """
-    table, plan = _load(plan_opt)
+    index, plan = _load(plan_opt)
     p = plan.progress()
-    if as_json:
-        options.print_json(p)
+    if _as_json_or_changes(plan, plan_opt, as_json, p):
         return
-    _print_changes(plan, plan_opt)
     week = f"week {p['current_week']} of {p['weeks']}" if p["current_week"] else "all weeks finished"
     options.console().print(
         f"{_bar(p['percent'])} {p['percent']:g}% · {p['done']}/{p['steps']} done, {p['skipped']} skipped · "
@@ -263,24 +262,21 @@ def recommend(
     """
     from alphatree.plan import recommend as suggest
 
-    table, plan = _load(plan_opt)
-    found = suggest(table, plan, count)
-    if as_json:
-        options.print_json(
-            [
-                {
-                    "id": r.id,
-                    "name": table.nodes[r.id].name,
-                    "year": table.nodes[r.id].year,
-                    "score": r.score,
-                    "reasons": r.reasons,
-                    "missing": r.missing,
-                }
-                for r in found
-            ]
-        )
+    index, plan = _load(plan_opt)
+    found = suggest(index, plan, count)
+    rows = [
+        {
+            "id": r.id,
+            "name": index.papers[r.id].name,
+            "year": index.papers[r.id].year,
+            "score": r.score,
+            "reasons": r.reasons,
+            "missing": r.missing,
+        }
+        for r in found
+    ]
+    if _as_json_or_changes(plan, plan_opt, as_json, rows):
         return
-    _print_changes(plan, plan_opt)
     if not found:
         typer.echo("nothing to recommend yet: mark steps done ('alphatree plan done ID') or add --know entries")
         return
@@ -288,7 +284,7 @@ def recommend(
 
     con = options.console()
     for r in found:
-        n = table.nodes[r.id]
+        n = index.papers[r.id]
         con.print(f"[bold]{escape(n.name)}[/] ({n.year}) [dim]{r.id} · score {r.score:g}[/]")
         con.print("  " + escape("; ".join(r.reasons)))
     con.print("[dim]add one to the plan: alphatree plan new --goal ID ... --force (or a second plan file)[/]")
@@ -303,9 +299,7 @@ def export(
     fmt: str = typer.Option(
         "markdown", "--format", "-f", help="markdown (a checklist by week) or site (a page for the site's docs folder)."
     ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="File to write (default: print).", dir_okay=False
-    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: print).", dir_okay=False),
     site_url: str = typer.Option("", "--site-url", help="Base URL of the published site, for page links in Markdown."),
     docs_dir: Path = typer.Option(
         Path("site"), "--docs-dir", help="The site's docs folder (for --format site links).", file_okay=False
@@ -313,14 +307,15 @@ def export(
 ) -> None:
     """Export the plan as Markdown, or as a page of the site (links checked by 'mkdocs build --strict').
 
-    Example: [bold]alphatree plan export plan.yaml -o plan.md[/]; [bold]alphatree plan export --format site -o site/my-plan.md[/]
+    Example: [bold]alphatree plan export plan.yaml -o plan.md[/];
+    [bold]alphatree plan export --format site -o site/my-plan.md[/]
     """
     import os
 
     from alphatree.plan import PlanError, plan_markdown
 
     path = plan_file or plan_opt
-    table, plan = _load(path)
+    index, plan = _load(path)
     if fmt not in ("markdown", "md", "site"):
         raise PlanError(f"unknown format {fmt!r}; use markdown or site")
     prefix = None
@@ -329,11 +324,12 @@ def export(
         rel = os.path.relpath(os.path.abspath(target), os.path.abspath(docs_dir))
         if rel.startswith(".."):
             raise PlanError(
-                f"a site page goes inside the docs folder {docs_dir}/ (got {target}); pass -o {docs_dir}/NAME.md or --docs-dir"
+                f"a site page goes inside the docs folder {docs_dir}/ (got {target}); "
+                f"pass -o {docs_dir}/NAME.md or --docs-dir"
             )
         prefix = "../" * (rel.count(os.sep))
         output = target
-    text = plan_markdown(table, plan, site_prefix=prefix, site_url=site_url)
+    text = plan_markdown(index, plan, site_prefix=prefix, site_url=site_url)
     if output is None:
         sys.stdout.write(text)
         return

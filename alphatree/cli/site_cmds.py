@@ -11,7 +11,8 @@ import typer
 from alphatree.cli import app, options
 
 site_app = typer.Typer(
-    help="Build or preview the site: a page per paper, area, concept, data set and metric, timeline, leaderboards, paths.",
+    help="Build or preview the site: a page per paper, area, concept, data set and metric, timeline, "
+    "leaderboards, paths.",
     no_args_is_help=True,
 )
 app.add_typer(site_app, name="site")

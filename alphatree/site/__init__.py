@@ -6,8 +6,9 @@ time: a page per entry, area, concept, data set and metric, the timeline, leader
 paths, with lineage diagrams (Graphviz, cached by DOT source, rendered in parallel) and charts (inline
 SVG drawn here). Nothing generated is written into ``site/``; nothing is loaded from a CDN.
 
-Modules: :mod:`~alphatree.site.text` (escaping), :mod:`~alphatree.site.report` (verify report),
+Modules: :mod:`~alphatree.site.text` (all escaping), :mod:`~alphatree.site.report` (verify report),
 :mod:`~alphatree.site.diagrams` (DOT to SVG with a cache), :mod:`~alphatree.site.charts`
-(state-of-the-art charts), :mod:`~alphatree.site.pages` (the markdown of every page),
+(state-of-the-art charts), :mod:`~alphatree.site.pages` (the markdown of every page, a module per
+kind of page), :mod:`~alphatree.site.planner` (the offline planner's page and the catalogue it embeds),
 :mod:`~alphatree.site.plugin` (the mkdocs plugin), :mod:`~alphatree.site.build` (build and serve).
 """

@@ -70,7 +70,8 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
 
     better = "lower is better" if lower_is_better else "higher is better"
     parts = [
-        f'<svg class="at-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{attr(title)}">',
+        f'<svg class="at-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{attr(title)}">',
         f"<title>{attr(title)} ({better})</title>",
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999" stroke-width="1"/>',
     ]
@@ -84,14 +85,17 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
     step = max(1, math.ceil((y1 - y0) / 10))
     for year in range(y0, y1 + 1, step):
         parts.append(
-            f'<text x="{x(year):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" font-size="11" fill="currentColor">{year}</text>'
+            f'<text x="{x(year):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" font-size="11" '
+            f'fill="currentColor">{year}</text>'
         )
     parts.append(
-        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="currentColor">year</text>'
+        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" '
+        'fill="currentColor">year</text>'
     )
     parts.append(
         f'<text x="14" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="12" fill="currentColor" '
-        f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">{attr(metric)}{" (" + attr(unit) + ")" if unit else ""}, {better}</text>'
+        f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">'
+        f"{attr(metric)}{' (' + attr(unit) + ')' if unit else ''}, {better}</text>"
     )
     best = best_so_far(points, lower_is_better)
     if best:
@@ -102,19 +106,22 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
             coords.append(f"{x(p.year):.1f},{y(p.value):.1f}")
         coords.append(f"{LEFT + plot_w:.1f},{y(best[-1].value):.1f}")
         parts.append(
-            f'<polyline class="at-sota-line" points="{" ".join(coords)}" fill="none" stroke="#d00000" stroke-width="2"/>'
+            f'<polyline class="at-sota-line" points="{" ".join(coords)}" fill="none" stroke="#d00000" '
+            'stroke-width="2"/>'
         )
     best_ids = {id(p) for p in best}
     for p in sorted(points, key=lambda p: (p.year, p.value)):
         is_best = id(p) in best_ids
         tip = f"{p.label} ({p.year}): {p.value:g}{(' ' + unit) if unit else ''}"
         parts.append(
-            f'<a href="{attr(p.href)}" target="_top"><circle class="at-point{" at-best" if is_best else ""}" cx="{x(p.year):.1f}" cy="{y(p.value):.1f}" r="{5 if is_best else 4}" '
+            f'<a href="{attr(p.href)}" target="_top"><circle class="at-point{" at-best" if is_best else ""}" '
+            f'cx="{x(p.year):.1f}" cy="{y(p.value):.1f}" r="{5 if is_best else 4}" '
             f'fill="{"#d00000" if is_best else "#457b9d"}"><title>{attr(tip)}</title></circle></a>'
         )
     for p in best:
         parts.append(
-            f'<text x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" fill="currentColor">{attr(p.label)}</text>'
+            f'<text x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" '
+            f'fill="currentColor">{attr(p.label)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -2,10 +2,11 @@
 
 ``on_files`` loads the catalogue (``$ALPHATREE_CATALOG`` or ``./catalog``) and the verify report
 (``$ALPHATREE_VERIFY_REPORT`` or ``.verify/report.json``), generates every page with
-:mod:`alphatree.site.pages`, renders the lineage diagrams (in parallel, cached by DOT source) and adds
-it all as generated files; nothing is written into ``site/``. The hand-written home page
-(``site/index.md``) gets the generated block where it says ``<!-- alphatree:home -->``. Figures are
-put into the HTML after rendering (``on_post_page``), so search indexes the text and not the pictures.
+:mod:`alphatree.site.pages` (the planner's with :mod:`alphatree.site.planner`), renders the lineage
+diagrams (in parallel, cached by DOT source) and adds it all as generated files; nothing is written
+into ``site/``. The hand-written home page (``site/index.md``) gets the generated block where it says
+``<!-- alphatree:home -->``. Figures are put into the HTML after rendering (``on_post_page``), so
+search indexes the text and not the pictures.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
                 files.append(File.generated(config, fig.file, content=diagrams.standalone(self.svgs[key])))
         if files.get_file_from_path(pages.HOME) is None:
             files.append(File.generated(config, pages.HOME, content="# AlphaTree\n\n" + pages.HOME_MARKER + "\n"))
-        if files.get_file_from_path(pages.PLAN) is None:  # the offline planner: alphatree.plan + site/planner/
-            from alphatree.plan import PlanCatalog, planner_page
+        if files.get_file_from_path(pages.PLAN) is None:  # the offline planner: alphatree.site.planner + site/planner/
+            from alphatree.site.planner import planner_page
 
-            files.append(File.generated(config, pages.PLAN, content=planner_page(PlanCatalog.from_catalog(catalog))))
+            files.append(File.generated(config, pages.PLAN, content=planner_page(catalog.index)))
         self.stats = {
             "pages": len(content.pages),
             "diagrams": len(dots),

@@ -1,4 +1,4 @@
-/* AlphaTree offline planner: the same algorithm as alphatree/plan.py, in the browser.
+/* AlphaTree offline planner: the same algorithm as alphatree/plan/planner.py, in the browser.
  *
  * The page embeds the catalogue as JSON (<script type="application/json" id="at-planner-data">):
  * entries by id with year, difficulty, hours and deps ([id, kind, relation, note], lineage parents
@@ -137,10 +137,13 @@
     return order.map(function (i, n) { return { id: i, week: weeks[n], why: why[i] }; });
   }
 
+  /* The id for a name, as CatalogIndex.resolve gives it: an id, a former id, then (data.names, made by
+   * alphatree/site/planner.py) a short name, a model's name or title, an entry's title; any case. */
   function resolve(data, name) {
-    var key = String(name).trim().toLowerCase();
-    if (data.entries[key]) return key;
-    if (data.aliases && data.aliases[key]) return data.aliases[key];
+    var key = String(name).trim().toLowerCase(), own = Object.prototype.hasOwnProperty;
+    if (own.call(data.entries, key)) return key;
+    if (data.aliases && own.call(data.aliases, key)) return data.aliases[key];
+    if (data.names && own.call(data.names, key)) return data.names[key];
     return null;
   }
 
@@ -237,7 +240,7 @@
     text = text.trim();
     if (text === "") return null;
     if (text.charAt(0) === '"') {
-      try { return JSON.parse(text); } catch (e) { throw new ParseError(line, "bad quoted text " + text); }
+      try { return JSON.parse(yamlEscapesToJson(text)); } catch (e) { throw new ParseError(line, "bad quoted text " + text); }
     }
     if (text.charAt(0) === "'") {
       if (text.charAt(text.length - 1) !== "'") throw new ParseError(line, "unclosed quote");
@@ -246,6 +249,17 @@
     if (text.charAt(0) === "[") return flowList(text, line);
     if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
     return text.replace(/\s+#.*$/, "");
+  }
+
+  /* YAML's double-quoted escapes that JSON lacks (PyYAML writes control characters as \\x01, \\e...). */
+  var YAML_ESCAPES = { "0": "\\u0000", a: "\\u0007", v: "\\u000b", e: "\\u001b", " ": " ", N: "\\u0085",
+                       _: "\\u00a0", L: "\\u2028", P: "\\u2029", "/": "/", "\t": "\\t" };
+  function yamlEscapesToJson(text) {
+    return text.replace(/\\(x[0-9a-fA-F]{2}|U[0-9a-fA-F]{8}|.)/g, function (all, code) {
+      if (code.charAt(0) === "x") return "\\u00" + code.slice(1);
+      if (code.charAt(0) === "U") return JSON.stringify(String.fromCodePoint(parseInt(code.slice(1), 16))).slice(1, -1);
+      return Object.prototype.hasOwnProperty.call(YAML_ESCAPES, code) ? YAML_ESCAPES[code] : all;
+    });
   }
 
   function flowList(text, line) {
