@@ -65,8 +65,9 @@ class Dataset(Strict):
 
 
 class Direction(str, Enum):
-    lower = "lower"
-    higher = "higher"
+    # Upper-case member names: a member called ``lower`` would shadow ``str.lower`` on every member.
+    LOWER = "lower"
+    HIGHER = "higher"
 
 
 class Metric(Strict):

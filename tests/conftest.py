@@ -13,6 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog"
 
 
+# Fixtures that make a test a browser test or a slow one, whichever file it is in: a test that drives
+# Chromium is marked ``browser``, one that needs the built site is marked ``slow`` (the build takes
+# seconds), so ``make test-fast`` (-m "not slow and not browser") leaves them out without each file
+# having to remember the marker.
+BROWSER_FIXTURES = {"browser"}
+SLOW_FIXTURES = {"built_site", "site_url"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & (SLOW_FIXTURES | BROWSER_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Each test session gets its own cache folder, so tests never see a developer's cache."""

@@ -42,3 +42,21 @@ def test_setup_commands_exist_and_ci_runs_the_test_command():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^all:", makefile, flags=re.M) and re.search(r"^test:", makefile, flags=re.M)
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_ci_lints_then_tests_with_the_tools_pinned_once():
+    """`make lint` runs before `make test` in CI; ruff and mypy are pinned in pyproject.toml and the pre-commit
+    hooks use the same versions; `make test-fast` leaves out what is marked slow or browser; py.typed ships."""
+    ci = (ROOT / ".ci/run").read_text()
+    assert ".[test,lint]" in ci and 0 <= ci.find("make lint") < ci.find("make test")
+    makefile = (ROOT / "Makefile").read_text()
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, flags=re.M).group(1)
+    assert "ruff check ." in lint and "ruff format --check ." in lint and "mypy alphatree/" in lint
+    fast = re.search(r"^test-fast:.*\n((?:\t.*\n)+)", makefile, flags=re.M).group(1)
+    assert '-m "not slow and not browser"' in fast
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pins = dict(re.findall(r'"(ruff|mypy)==([^"]+)"', pyproject))
+    assert set(pins) == {"ruff", "mypy"}, pins
+    precommit = (ROOT / ".pre-commit-config.yaml").read_text()
+    assert f"ruff=={pins['ruff']}" in precommit and "entry: mypy alphatree/" in precommit
+    assert (ROOT / "alphatree" / "py.typed").is_file()

@@ -3,9 +3,11 @@ and the torch-free source scan agrees with the runtime registry."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from alphatree.registry_scan import scan
 from implementations.registry import ModelSpec, UnknownModelError, get_model, list_models, load_all, register_model
@@ -42,6 +44,7 @@ def test_wildcards_and_natural_order():
     assert list_models("no-such-*") == []
 
 
+@pytest.mark.slow  # a fresh process imports torch and every implementation
 def test_importing_one_module_first_does_not_hide_the_others(tmp_path):
     """A test or script that imports one implementation module before asking the registry still sees every model."""
     import subprocess
@@ -64,19 +67,35 @@ def test_source_scan_agrees_with_runtime_registry():
     assert scanned == runtime
 
 
-def _run_cli_commands(commands: list[list[str]], cache: Path) -> str:
+def _run_cli_commands(commands: list[list[str]], cache: Path) -> list[str]:
+    """Run ``commands`` through ``alphatree.cli.main`` in one fresh process; each must exit 0.
+
+    Returns the modules that process imported.
+    """
+    import json
     import os
     import subprocess
     import sys
 
-    code = "import sys\nfrom alphatree.cli import main\n"
+    code = "import sys\nfrom alphatree.cli import main\ncodes = []\n"
     for argv in commands:
-        code += f"sys.argv={['alphatree', *argv]!r}\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-    code += "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+        code += (
+            f"sys.argv={['alphatree', *argv]!r}\n"
+            "try:\n    main()\n    codes.append(0)\n"
+            "except SystemExit as exc:\n"
+            "    codes.append(exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))\n"
+        )
+    code += "print('CODES', json.dumps(codes))\nprint('MODULES', ' '.join(sorted(sys.modules)))\n"
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "ALPHATREE_CACHE": str(cache)}
+        [sys.executable, "-c", "import json\n" + code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ALPHATREE_CACHE": str(cache)},
     )
     assert done.returncode == 0, done.stderr
+    codes = json.loads(done.stdout.rsplit("CODES ", 1)[1].split("\n", 1)[0])
+    failed = [(" ".join(argv), c) for argv, c in zip(commands, codes) if c != 0]
+    assert not failed, f"commands exited non-zero: {failed}\n{done.stderr}"
     return done.stdout.rsplit("MODULES ", 1)[1].split()
 
 
@@ -152,14 +171,31 @@ def _implementation_modules() -> dict[Path, set[str]]:
     return modules
 
 
+POINTER = "Deviations from the paper are listed once, in the entry ``{entry}`` (catalog/{area}/{entry}.yaml)."
+# A docstring's own deviation list: a "Deviations ...:" line followed by bullets or numbers.
+OWN_LIST = re.compile(r"^[ \t]*Deviations[^\n]*:[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*\u2022]|\d+[.)])\s", re.M)
+
+
 @pytest.mark.parametrize("path", sorted(_implementation_modules()), ids=lambda p: p.stem)
 def test_module_docstring_names_paper_entry_and_deviations(path: Path):
-    """STYLE.md: the docstring links the paper, names its catalogue entry and lists every deviation."""
+    """STYLE.md: the docstring links the paper, names its catalogue entry and points to the entry for the
+    deviations (they are listed once, in the entry's models[].deviations), listing none of its own."""
     import ast
-    import re
 
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    for entry in _implementation_modules()[path]:
-        assert f"``{entry}``" in doc, f"{path.name}: the docstring does not name catalogue entry ``{entry}``"
+    flat = " ".join(doc.split())  # the sentence may wrap across docstring lines
     assert re.search(r"https?://", doc), f"{path.name}: the docstring has no link to the paper"
-    assert re.search(r"deviation", doc, re.I), f"{path.name}: the docstring does not list its deviations from the paper"
+    for entry in sorted(_implementation_modules()[path]):
+        assert f"``{entry}``" in doc, f"{path.name}: the docstring does not name catalogue entry ``{entry}``"
+        pointer = re.search(
+            re.escape(POINTER).replace(r"\{entry\}", re.escape(entry)).replace(r"\{area\}", r"([\w-]+)"), flat
+        )
+        assert pointer, f"{path.name}: no sentence {POINTER.format(entry=entry, area='<area>')!r}"
+        yaml_path = ROOT / "catalog" / pointer.group(1) / f"{entry}.yaml"
+        assert yaml_path.is_file(), (
+            f"{path.name}: the docstring points to {yaml_path.relative_to(ROOT)}, which is missing"
+        )
+    own = OWN_LIST.search(doc)
+    assert not own, (
+        f"{path.name}: the docstring lists deviations of its own ({own.group(0).strip()!r}); keep them in the entry"
+    )

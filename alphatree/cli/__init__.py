@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -72,9 +71,10 @@ def main() -> None:
         raise
     except Exception as exc:
         # Usage errors from click (Typer vendors its own copy, so match by shape, not by class).
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         if type(exc).__name__ == "Abort":
             print("aborted", file=sys.stderr)
             sys.exit(1)

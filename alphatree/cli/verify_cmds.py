@@ -22,21 +22,27 @@ def verify(
         None, "--shard", metavar="K/N", help="Run only shard K of N (for CI matrices)."
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every model even if its inputs did not change."),
-    report: Path | None = typer.Option(None, "--report", help="JSON report file (default: .verify/report.json)."),
+    report: Path | None = typer.Option(
+        None, "--report", help="JSON report file (default: $ALPHATREE_VERIFY_REPORT, else .verify/report.json)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as a JSON array."),
     seed: int = typer.Option(0, "--seed", help="Seed for the synthetic batches and initialisation."),
 ) -> None:
     """Check every model: parameter count against the entry, a few training steps on a fixed batch
     that lower the loss, a finite non-zero gradient for every parameter, output shapes, repeatability.
 
+    A count the entry took from this repository's own code (parameters_origin: ours) is recorded, not
+    compared; the table marks it "ours" in the paper column.
+
     Example: [bold]alphatree verify 'resnet*' --device cpu --jobs 2[/]
     """
     from alphatree.verify import runner
+    from alphatree.verify.result import default_report_path
 
     cat = options.catalog()
     tasks = runner.shard(runner.plan_tasks(cat, patterns or ()), shard_spec)
     opts = runner.VerifyOptions(device=device, jobs=jobs, timeout=timeout, use_cache=not no_cache, seed=seed)
-    report_path = report or runner.default_report_path()
+    report_path = report or default_report_path()
     con = options.console(stderr=True)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -73,6 +79,13 @@ def verify(
         raise typer.Exit(1)
 
 
+def _paper_count(row: dict) -> str:
+    """The entry's count, or "ours" where it was taken from this repository's code (so not compared)."""
+    if row.get("parameters_independent") is False:
+        return "[dim]ours[/]"
+    return f"{row['expected_parameters']:,}" if row.get("expected_parameters") is not None else ""
+
+
 def _table(results: list[dict]) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -97,7 +110,7 @@ def _table(results: list[dict]) -> None:
             r["entry"],
             status,
             f"{r['parameters']:,}" if r.get("parameters") is not None else "",
-            f"{r['expected_parameters']:,}" if r.get("expected_parameters") is not None else "",
+            _paper_count(r),
             loss,
             f"{r.get('seconds', 0):.1f}",
             escape(r.get("reason") or ""),

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from alphatree.problems import AlphaTreeError
 
@@ -55,7 +56,7 @@ def _load(config_file: Path, strict: bool, site_dir: Path | None, dev_addr: str 
     from mkdocs.exceptions import ConfigurationError
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    kwargs = {"config_file": str(config_file), "strict": strict}
+    kwargs: dict[str, Any] = {"config_file": str(config_file), "strict": strict}
     if site_dir is not None:
         kwargs["site_dir"] = str(site_dir)
     if dev_addr:
@@ -101,7 +102,7 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         cause = exc.__cause__
         if isinstance(cause, AlphaTreeError):
-            raise cause
+            raise cause from None
         raise SiteError(str(exc)) from None
     except Abort as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -152,7 +153,7 @@ def serve_site(*, config_file: Path | str | None = None, dev_addr: str | None = 
 
     path = find_config(config_file)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    kwargs = {"config_file": str(path), "strict": strict}
+    kwargs: dict[str, Any] = {"config_file": str(path), "strict": strict}
     if dev_addr:
         kwargs["dev_addr"] = dev_addr
     serve(**kwargs)

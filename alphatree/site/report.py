@@ -1,6 +1,7 @@
 """The verify report as the site reads it: one result per model name.
 
-The report is the JSON array ``alphatree verify`` writes (``$ALPHATREE_VERIFY_REPORT``, else
+The report is the JSON array of :class:`~alphatree.verify.result.ResultRow` that ``alphatree verify``
+writes (:func:`~alphatree.verify.result.default_report_path`: ``$ALPHATREE_VERIFY_REPORT``, else
 ``.verify/report.json``). A missing report is normal (nothing verified yet); an unreadable one is an
 error with its path, because a site silently showing "not verified" after a failed run would mislead.
 """
@@ -8,11 +9,11 @@ error with its path, because a site silently showing "not verified" after a fail
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from alphatree.problems import AlphaTreeError
+from alphatree.verify.result import default_report_path
 
 STATUS_LABELS = {
     "passed": "passed",
@@ -28,8 +29,7 @@ class ReportError(AlphaTreeError):
     pass
 
 
-def default_report_path() -> Path:
-    return Path(os.environ.get("ALPHATREE_VERIFY_REPORT") or ".verify/report.json")
+__all__ = ["STATUS_LABELS", "ReportError", "default_report_path", "load_report"]
 
 
 def load_report(path: Path | str | None = None) -> dict[str, dict[str, Any]]:

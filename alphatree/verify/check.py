@@ -7,26 +7,15 @@ only ever imported by the worker (:mod:`alphatree.verify.worker`) or by tests.
 from __future__ import annotations
 
 import math
-import platform
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from implementations.registry import ModelSpec, get_model
+from alphatree.verify.result import Expectation, ResultRow
 from implementations.kit.smoke import SmokeCase
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """What the catalogue says about a model (passed in by the parent, which read the catalogue)."""
-
-    parameters: int | None = None
-    parameters_tolerance: float = 0.5  # percent
-    flops: float | None = None
-    flops_tolerance: float = 5.0  # percent
+from implementations.registry import ModelSpec, get_model
 
 
 class CheckFailed(Exception):
@@ -66,8 +55,8 @@ def _relative_gap(counted: float, expected: float) -> float:
 
 def _build_case(spec: ModelSpec, seed: int, device: torch.device) -> SmokeCase:
     torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    case = spec.smoke(generator)
+    rng = torch.Generator().manual_seed(seed)
+    case = spec.smoke(rng)
     if not isinstance(case, SmokeCase):
         raise CheckFailed(f"smoke function returned {type(case).__name__}, not a SmokeCase")
     return case.to(device)
@@ -125,31 +114,25 @@ def check_model(
     seed: int = 0,
     check_repeat: bool = True,
 ) -> dict[str, Any]:
-    """Run every check on model ``name`` and return a result object (never raises for a failing model)."""
+    """Run every check on model ``name`` and return its result row (never raises for a failing model).
+
+    The parameter count is always recorded; it is compared with the entry's only when the entry's count is
+    independent of this repository (``parameters_origin`` other than ``ours``).
+    """
     started = time.perf_counter()
-    result: dict[str, Any] = {
-        "model": name,
-        "status": "passed",
-        "reason": "",
-        "parameters": None,
-        "expected_parameters": expect.parameters,
-        "flops": None,
-        "expected_flops": expect.flops,
-        "losses": {},
-        "steps": 0,
-        "device": device,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "notes": [],
-    }
+    row = ResultRow.start(name, expect, status="passed", device=device, torch=torch.__version__)
     try:
         spec = get_model(name)
-        result["entry"] = spec.entry
+        row.entry = spec.entry
         dev = torch.device(device)
 
         counted = count_parameters(spec)
-        result["parameters"] = counted
-        if expect.parameters is not None and _relative_gap(counted, expect.parameters) > expect.parameters_tolerance:
+        row.parameters = counted
+        if (
+            expect.parameters is not None
+            and expect.parameters_independent
+            and _relative_gap(counted, expect.parameters) > expect.parameters_tolerance
+        ):
             gap = _relative_gap(counted, expect.parameters)
             raise CheckFailed(
                 f"paper configuration has {counted:,} parameters, the entry says {expect.parameters:,} "
@@ -157,7 +140,7 @@ def check_model(
             )
         if expect.flops is not None:
             flops = count_flops(spec)
-            result["flops"] = flops
+            row.flops = flops
             if flops is not None and _relative_gap(flops, expect.flops) > expect.flops_tolerance:
                 gap = _relative_gap(flops, expect.flops)
                 raise CheckFailed(
@@ -166,10 +149,10 @@ def check_model(
                 )
 
         case = _build_case(spec, seed, dev)
-        result["notes"] = list(case.notes)
+        row.notes = list(case.notes)
         history, good = _run_steps(case, seed)
-        result["steps"] = len(history)
-        result["losses"] = {"first": history[0], "last": history[-1]}
+        row.steps = len(history)
+        row.losses = {"first": history[0], "last": history[-1]}
 
         if case.monitor is not None:
             if case.monitor not in history[0]:
@@ -179,7 +162,8 @@ def check_model(
             first, last = history[0][case.monitor], history[-1][case.monitor]
             if not last < first:
                 raise CheckFailed(
-                    f"{case.monitor} did not go down on a fixed batch: {first:.4g} -> {last:.4g} in {len(history)} steps"
+                    f"{case.monitor} did not go down on a fixed batch: {first:.4g} -> {last:.4g} "
+                    f"in {len(history)} steps"
                 )
 
         missing = [n for n, _ in case.parameters() if n not in good]
@@ -202,19 +186,17 @@ def check_model(
                 for key in a:
                     if not math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-5):
                         raise CheckFailed(
-                            f"not repeatable: {key} at step {i + 1} was {a[key]:.6g}, then {b[key]:.6g} with the same seed"
+                            f"not repeatable: {key} at step {i + 1} was {a[key]:.6g}, "
+                            f"then {b[key]:.6g} with the same seed"
                         )
     except CheckFailed as exc:
-        result["status"] = "failed"
-        result["reason"] = str(exc)
+        row.status, row.reason = "failed", str(exc)
     except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - needs a GPU
-        result["status"] = "error"
-        result["reason"] = f"out of memory: {str(exc).splitlines()[0]}"
+        row.status, row.reason = "error", f"out of memory: {str(exc).splitlines()[0]}"
     except Exception as exc:  # the model itself raised: report it, the other models go on
-        result["status"] = "error"
-        result["reason"] = f"{type(exc).__name__}: {exc}".strip()[:500]
-    result["seconds"] = round(time.perf_counter() - started, 3)
-    return result
+        row.status, row.reason = "error", f"{type(exc).__name__}: {exc}".strip()[:500]
+    row.seconds = round(time.perf_counter() - started, 3)
+    return row.as_dict()
 
 
 def expectation_for(model_name: str, catalog: Any) -> Expectation:
@@ -222,7 +204,7 @@ def expectation_for(model_name: str, catalog: Any) -> Expectation:
     for entry in catalog.entries.values():
         for model in entry.models:
             if model.name == model_name:
-                return Expectation(model.parameters, model.parameters_tolerance, model.flops, model.flops_tolerance)
+                return Expectation.from_model(model)
     return Expectation()
 
 
@@ -233,28 +215,12 @@ if __name__ == "__main__":  # developer aid: python -m alphatree.verify.check NA
     from alphatree.catalog import load_catalog
     from implementations.registry import list_models
 
+    SHOWN = ("model", "status", "reason", "parameters", "expected_parameters", "parameters_origin", "losses", "seconds")
     cat = load_catalog()
     names = list_models(sys.argv[1:] or ["*"])
     failed = 0
     for model_name in names:
         res = check_model(model_name, expectation_for(model_name, cat))
         failed += res["status"] != "passed"
-        print(
-            json.dumps(
-                {
-                    k: res[k]
-                    for k in (
-                        "model",
-                        "status",
-                        "reason",
-                        "parameters",
-                        "expected_parameters",
-                        "flops",
-                        "expected_flops",
-                        "losses",
-                        "seconds",
-                    )
-                }
-            )
-        )
+        print(json.dumps({k: res[k] for k in SHOWN}))
     sys.exit(1 if failed else 0)

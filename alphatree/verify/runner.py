@@ -1,20 +1,18 @@
 """Run the smoke checks of many models: worker processes, time limits, cache, shards and the report.
 
 The parent never imports torch. It decides which models to check from the catalogue (every
-``models[]`` of every entry) and from the registry (read from source by
-:mod:`alphatree.registry_scan`), looks each up in the cache (keyed by the entry file, the sources of
-the implementation module and the modules it imports, the checker, the torch version and the
-device), and hands the rest to ``jobs`` persistent workers, one model at a time. A worker that
-exceeds the time limit or dies is killed and replaced; its model is reported as ``timeout`` or
-``error`` with the reason, and the others go on.
+``models[]`` of every entry, with what the entry says of it: counts, the count's origin, deviations)
+and from the registry (read from source by :mod:`alphatree.registry_scan`), looks each up in the
+cache (keyed by every source that shapes its row, see :mod:`alphatree.verify.key`), and hands the
+rest to ``jobs`` persistent workers, one model at a time. A worker that exceeds the time limit or
+dies is killed and replaced; its model is reported as ``timeout`` or ``error`` with the reason, and
+the others go on. Every row, run or not, is a :class:`~alphatree.verify.result.ResultRow`.
 """
 
 from __future__ import annotations
 
-import ast
 import datetime as _dt
 import fnmatch
-import hashlib
 import json
 import os
 import queue
@@ -34,10 +32,10 @@ from typing import Any
 from alphatree import cache
 from alphatree.problems import AlphaTreeError
 from alphatree.registry_scan import RegisteredModel, implementations_dir, scan
+from alphatree.verify import key as _key
+from alphatree.verify.result import FAILING, STATUSES, Expectation, ResultRow, default_report_path
 
-STATUSES = ("passed", "failed", "timeout", "error", "not-implemented")
-FAILING = {"failed", "timeout", "error"}
-_CHECKER = Path(__file__).with_name("check.py")
+__all__ = ["FAILING", "STATUSES", "Expectation", "ModelTask", "VerifyOptions", "default_report_path", "run"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class ModelTask:
     entry: str
     model: str
     implemented: bool
-    expect: dict[str, Any] = field(default_factory=dict)
+    expect: Expectation = field(default_factory=Expectation)
     entry_file: str | None = None
     note: str = ""
 
@@ -75,17 +73,13 @@ def plan_tasks(
         path = catalog.root / catalog.files[entry.id] if entry.id in catalog.files else None
         for m in entry.models:
             listed.add(m.name)
-            expect = {
-                "parameters": m.parameters,
-                "parameters_tolerance": m.parameters_tolerance,
-                "flops": m.flops,
-                "flops_tolerance": m.flops_tolerance,
-            }
             note = "" if m.implemented else (entry.implementation_note or "not implemented yet")
+            expect = Expectation.from_model(m)
             tasks.append(ModelTask(entry.id, m.name, m.implemented, expect, str(path) if path else None, note))
     for name, reg in registry.items():
         if name not in listed:
-            tasks.append(ModelTask(reg.entry, name, True, {}, None, "registered but listed by no catalogue entry"))
+            note = "registered but listed by no catalogue entry"
+            tasks.append(ModelTask(reg.entry, name, True, Expectation(), None, note))
     pats = list(patterns)
     if pats:
         tasks = [
@@ -143,56 +137,21 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _module_closure(module_path: Path, directory: Path) -> list[Path]:
-    """The module and every ``implementations.*`` module it imports, transitively."""
-    seen: list[Path] = []
-    todo = [module_path]
-    while todo:
-        path = todo.pop()
-        if path in seen or not path.is_file():
-            continue
-        seen.append(path)
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            continue
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            for name in names:
-                if name.startswith("implementations."):
-                    todo.extend(_module_files(directory, name.split(".")[1:]))
-    return sorted(seen)
-
-
-def _module_files(directory: Path, parts: list[str]) -> list[Path]:
-    """The source files that ``implementations.<parts>`` may name: a module, or a package's ``__init__``.
-
-    ``from implementations.kit import boxes`` names both ``kit/__init__.py`` and ``kit/boxes.py``; the
-    ones that do not exist are skipped by the caller.
-    """
-    found = []
-    for i in range(1, len(parts) + 1):
-        base = directory.joinpath(*parts[:i])
-        found += [base.with_suffix(".py"), base / "__init__.py"]
-    return found
-
-
-def cache_key(task: ModelTask, registry: dict[str, RegisteredModel], device: str, torch_ver: str) -> str | None:
+def cache_key(
+    task: ModelTask, registry: dict[str, RegisteredModel], device: str, torch_ver: str, seed: int = 0
+) -> str | None:
+    """The cache key of ``task``'s row (None for a model no module registers)."""
     reg = registry.get(task.model)
     if reg is None:
         return None
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(json.dumps([task.entry, task.model, task.expect, device, torch_ver], sort_keys=True).encode())
-    digest.update(_CHECKER.read_bytes())
-    if task.entry_file and Path(task.entry_file).is_file():
-        digest.update(Path(task.entry_file).read_bytes())
-    for path in _module_closure(reg.path, reg.path.parent):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return _key.cache_key(
+        module_path=reg.path,
+        entry_file=Path(task.entry_file) if task.entry_file else None,
+        task=[task.entry, task.model, task.expect.to_dict()],
+        seed=seed,
+        device=device,
+        torch_version=torch_ver,
+    )
 
 
 # --- workers --------------------------------------------------------------------------------------
@@ -289,22 +248,8 @@ class VerifyOptions:
     threads_per_worker: int | None = None
 
 
-def _base_result(task: ModelTask, device: str, torch_ver: str) -> dict[str, Any]:
-    return {
-        "entry": task.entry,
-        "model": task.model,
-        "status": "",
-        "reason": "",
-        "parameters": None,
-        "expected_parameters": task.expect.get("parameters"),
-        "flops": None,
-        "expected_flops": task.expect.get("flops"),
-        "losses": {},
-        "seconds": 0.0,
-        "device": device,
-        "torch": torch_ver,
-        "cached": False,
-    }
+def _base_result(task: ModelTask, device: str, torch_ver: str, date: str) -> ResultRow:
+    return ResultRow.start(task.model, task.expect, entry=task.entry, device=device, torch=torch_ver, date=date)
 
 
 def run(
@@ -323,28 +268,30 @@ def run(
     results: dict[int, dict[str, Any]] = {}
     pending: list[tuple[int, ModelTask, str | None]] = []
 
-    def finish(i: int, result: dict[str, Any]) -> None:
-        results[i] = result
+    def finish(i: int, row: ResultRow) -> None:
+        results[i] = row.as_dict()
         if on_result:
-            on_result(result)
+            on_result(results[i])
+
+    def not_run(i: int, task: ModelTask, status: str, reason: str, seconds: float = 0.0) -> None:
+        """A row for a model the worker gave no result for (not implemented, timed out, crashed)."""
+        row = _base_result(task, device, torch_ver, now)
+        row.status, row.reason, row.seconds = status, reason, round(seconds, 3)
+        finish(i, row)
 
     for i, task in enumerate(tasks):
-        base = _base_result(task, device, torch_ver)
         if not task.implemented:
-            finish(i, {**base, "status": "not-implemented", "reason": task.note, "date": now})
+            not_run(i, task, "not-implemented", task.note)
             continue
         if opts.registry_module is None and task.model not in registry:
-            finish(
-                i, {**base, "status": "error", "reason": f"no implementation registered as {task.model!r}", "date": now}
-            )
+            not_run(i, task, "error", f"no implementation registered as {task.model!r}")
             continue
-        key = (
-            cache_key(task, registry, device, torch_ver) if (opts.use_cache and opts.registry_module is None) else None
-        )
+        use_cache = opts.use_cache and opts.registry_module is None
+        key = cache_key(task, registry, device, torch_ver, opts.seed) if use_cache else None
         if key:
-            hit = cache.read("verify", key)
-            if isinstance(hit, dict):
-                finish(i, {**hit, "cached": True})
+            hit = _cached_row(key)
+            if hit is not None:
+                finish(i, hit)
                 continue
         pending.append((i, task, key))
 
@@ -368,7 +315,6 @@ def run(
                     i, task, key = work.get_nowait()
                 except queue.Empty:
                     return
-                base = _base_result(task, device, torch_ver)
                 if worker is None:
                     worker = Worker(env)
                     with lock:
@@ -383,10 +329,15 @@ def run(
                         )
                         worker.kill()
                         worker = None
-                        finish(i, {**base, "status": "error", "reason": reason, "date": now})
+                        not_run(i, task, "error", reason)
                         continue
                 started = time.perf_counter()
-                payload = {"model": task.model, "device": device, "seed": opts.seed, "expect": task.expect}
+                payload: dict[str, Any] = {
+                    "model": task.model,
+                    "device": device,
+                    "seed": opts.seed,
+                    "expect": task.expect.to_dict(),
+                }
                 if opts.registry_module:
                     payload["registry"] = opts.registry_module
                 worker.send(payload)
@@ -397,37 +348,24 @@ def run(
                         return
                     worker.kill()
                     worker = None
-                    finish(
-                        i,
-                        {
-                            **base,
-                            "status": "timeout",
-                            "reason": f"no result within {opts.timeout:g} s",
-                            "seconds": round(time.perf_counter() - started, 3),
-                            "date": now,
-                        },
-                    )
+                    not_run(i, task, "timeout", f"no result within {opts.timeout:g} s", time.perf_counter() - started)
                     continue
                 if stop.is_set():
                     return  # interrupted: the worker was killed under us; this model was not checked
                 if got is None:
                     reason = worker.death_reason()
                     worker = None
-                    finish(
-                        i,
-                        {
-                            **base,
-                            "status": "error",
-                            "reason": reason,
-                            "seconds": round(time.perf_counter() - started, 3),
-                            "date": now,
-                        },
-                    )
+                    not_run(i, task, "error", reason, time.perf_counter() - started)
                     continue
-                result = {**base, **got, "entry": task.entry, "device": device, "date": now, "cached": False}
-                if key and result["status"] == "passed":
-                    cache.write("verify", key, result)
-                finish(i, result)
+                try:
+                    row = ResultRow.from_dict({**got, "entry": task.entry, "device": device, "date": now})
+                except TypeError as exc:  # a worker from another version of check.py
+                    not_run(i, task, "error", f"the worker's result is not a result row: {exc}")
+                    continue
+                row.cached = False
+                if key and row.status == "passed":
+                    cache.write("verify", key, row.as_dict())
+                finish(i, row)
         finally:
             if worker is not None:
                 worker.close()
@@ -453,14 +391,21 @@ def run(
     return [results[i] for i in sorted(results)]
 
 
+def _cached_row(key: str) -> ResultRow | None:
+    """The cached row under ``key``, marked cached; None when there is none (or it is not a row)."""
+    hit = cache.read("verify", key)
+    if not isinstance(hit, dict):
+        return None
+    try:
+        return ResultRow.from_dict({**hit, "cached": True})
+    except TypeError:
+        return None
+
+
 def write_report(path: Path, results: list[dict[str, Any]]) -> None:
     from alphatree.atomic import write_text
 
     write_text(path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-
-
-def default_report_path() -> Path:
-    return Path(os.environ.get("ALPHATREE_VERIFY_REPORT", ".verify/report.json"))
 
 
 def implementations_root() -> Path | None:

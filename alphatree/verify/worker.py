@@ -4,8 +4,9 @@ Started by :mod:`alphatree.verify.runner` as ``python -m alphatree.verify.worker
 once per worker, not once per model. The parent kills a worker that exceeds a model's time limit
 and starts a new one, so a hanging or crashing model never stops the others.
 
-Task fields: ``model``, ``device``, ``seed``, ``expect`` (parameters, tolerances, flops) and,
-for tests, ``registry`` (a module to import instead of the real implementations).
+Task fields: ``model``, ``device``, ``seed``, ``expect`` (:class:`~alphatree.verify.result.Expectation` as a
+dict: counts, tolerances, the count's origin, deviations) and, for tests, ``registry`` (a module to
+import instead of the real implementations). Each result is a :class:`~alphatree.verify.result.ResultRow`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def main() -> None:
 
     if threads:
         torch.set_num_threads(int(threads))
-    from alphatree.verify.check import Expectation, check_model
+    from alphatree.verify.check import check_model
+    from alphatree.verify.result import Expectation
 
     out.write(json.dumps({"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available()}) + "\n")
     for line in sys.stdin:
@@ -35,7 +37,7 @@ def main() -> None:
         task = json.loads(line)
         if task.get("registry"):
             importlib.import_module(task["registry"])
-        expect = Expectation(**task.get("expect", {}))
+        expect = Expectation.from_dict(task.get("expect", {}))
         result = check_model(task["model"], expect, device=task.get("device", "cpu"), seed=task.get("seed", 0))
         out.write(json.dumps(result) + "\n")
 
