@@ -37,21 +37,7 @@ its own samples as written, i.e. the saturating log(1 - D(G(z))) source term. Th
 transposed convolutions exactly double the side (padding 2, output padding 1); the 3x3
 convolutions are padded to keep or halve it.
 
-Deviations from the paper (the first three are readings of an incomplete table):
-
-* The table gives the generator's linear layer 768 feature maps but not their size; four stride-2
-  transposed convolutions reach 128x128 only from 8x8, so it outputs 768 maps of 8x8.
-* The 110 inputs are read as 100 noise dimensions and the 10-class one-hot label of the group
-  (the paper says only that G transforms "the noise z and class c").
-* The table's beta2 is garbled in the arXiv text ("10-3"); Adam's default 0.999 is used.
-* The "activation noise in the discriminator" of the table's caption (Salimans et al., 2016) is
-  left out: its placement and scale are not given.
-* The discriminator returns logits; the Soft-Sigmoid (a sigmoid on the source unit, a softmax on
-  the class units) is fused into the log-likelihoods.
-* The Inception-accuracy and MS-SSIM analyses of Section 4 are not implemented.
-* Not trained on ImageNet: the smoke case trains a 32x32 version (linear to 24 maps of 2x2,
-  generator widths 16/12/8, discriminator widths 4/8/8/16/16/32, 16-d noise, 10 classes) for 16
-  steps on one synthetic labelled batch of 16, each image its class's random prototype plus noise.
+Deviations from the paper are listed once, in the entry ``acgan`` (catalog/generative/acgan.yaml).
 """
 
 from __future__ import annotations
@@ -62,8 +48,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.adversarial import GANPair, eval_mode
+from implementations.kit.init import normal_init_
 from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -143,26 +131,13 @@ class Discriminator(nn.Module):
         return h[:, 0], h[:, 1:]  # source logit (sigmoid), class logits (softmax)
 
 
-def init_weights(module: nn.Module, std: float) -> None:
-    """Appendix table: weights from N(0, std), biases at 0 (batch-norm scales keep their 1)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
-
-
-class ACGAN(nn.Module):
-    """The pair; calling it samples images of the given classes."""
+class ACGAN(GANPair):
+    """The pair; calling it samples images of the given classes, (B, 100), (B,) -> (B, 3, 128, 128)."""
 
     def __init__(self, cfg: ACGANConfig):
-        super().__init__()
+        super().__init__(Generator(cfg), Discriminator(cfg))
         self.cfg = cfg
-        self.generator = Generator(cfg)
-        self.discriminator = Discriminator(cfg)
-        init_weights(self, cfg.init_std)
-
-    def forward(self, z: Tensor, c: Tensor) -> Tensor:  # (B, 100), (B,) -> (B, 3, 128, 128)
-        return self.generator(z, c)
+        normal_init_(self, cfg.init_std)  # appendix table: N(0, std), biases 0; BN scales keep their 1
 
 
 # --- the objective (Section 3) ------------------------------------------------------------------
@@ -195,19 +170,19 @@ SMOKE_STEPS = 16  # dropout 0.5 makes single steps noisy; a few more of them sho
 SMOKE_NOISE = 0.5  # spread of the synthetic images around their class prototype
 
 
-def acgan_smoke(random: torch.Generator) -> SmokeCase:
+def acgan_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SMOKE
     gan = ACGAN(cfg)
     G, D = gan.generator, gan.discriminator
     b, side = cfg.batch_size, cfg.image_size
-    c_real = random_labels(random, b, cfg.num_classes)  # (B,) labels of the real images
-    prototypes = random_images(random, cfg.num_classes, (cfg.channels, side, side))  # (K, 3, 32, 32): one per class
-    noise = random_images(random, b, (cfg.channels, side, side))
+    c_real = random_labels(rng, b, cfg.num_classes)  # (B,) labels of the real images
+    prototypes = random_images(rng, cfg.num_classes, (cfg.channels, side, side))  # (K, 3, 32, 32): one per class
+    noise = random_images(rng, b, (cfg.channels, side, side))
     batch = {
         "real": torch.tanh(prototypes[c_real] + SMOKE_NOISE * noise),  # (B, 3, 32, 32): class = its prototype + noise
         "c_real": c_real,
-        "z": torch.randn(b, cfg.noise_dim, generator=random),  # (B, 16)
-        "c_fake": random_labels(random, b, cfg.num_classes),  # (B,) classes asked of G, c ~ p_c
+        "z": torch.randn(b, cfg.noise_dim, generator=rng),  # (B, 16)
+        "c_fake": random_labels(rng, b, cfg.num_classes),  # (B,) classes asked of G, c ~ p_c
     }
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -236,14 +211,9 @@ def acgan_smoke(random: torch.Generator) -> SmokeCase:
         return {"d_loss": d_loss.detach(), "L_S": l_s.detach(), "L_C": l_c.detach(), "g_loss": g_loss.detach()}
 
     def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        G.eval()
-        D.eval()
-        try:
+        with eval_mode(G, D):
             source, classes = D(bt["real"])
             return {"samples": G(bt["z"], bt["c_fake"]), "source": source, "classes": classes}
-        finally:
-            G.train()
-            D.train()
 
     return SmokeCase(
         networks={"generator": G, "discriminator": D},

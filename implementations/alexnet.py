@@ -27,15 +27,7 @@ maps)^beta with k=2, n=5, alpha=1e-4, beta=0.75. PyTorch's ``LocalResponseNorm``
 so it is given alpha * n to compute the paper's formula. Pooling is overlapping: 3x3 windows, stride 2
 (Section 3.4).
 
-Deviations from the paper:
-
-* The input is 227x227, not the 224x224 the paper states: only 227 makes conv1 (11x11, stride 4, no
-  padding) give the 55x55 maps of Figure 2.
-* The two-GPU split is one device with grouped convolutions (same function and parameter count).
-* Initialisation is PyTorch's default, not the paper's N(0, 0.01) weights with biases of 1 in conv2,
-  conv4, conv5 and the fully connected hidden layers and 0 elsewhere.
-* The smoke case trains a narrow AlexNet (same layers, widths divided by 16, 4096 -> 64) on 99x99 inputs,
-  with dropout set to 0 so that learning the single batch shows through.
+Deviations from the paper are listed once, in the entry ``alexnet`` (catalog/classification/alexnet.yaml).
 """
 
 from __future__ import annotations
@@ -45,8 +37,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -72,20 +64,39 @@ def feature_size(image_size: int) -> int:
     return side
 
 
+def local_response_norm(size: int, alpha: float, beta: float, k: float) -> nn.LocalResponseNorm:
+    """Section 3.3's b = a / (k + alpha * sum of a^2 over ``size`` maps)^beta (PyTorch divides alpha by n)."""
+    return nn.LocalResponseNorm(size, alpha=alpha * size, beta=beta, k=k)
+
+
+def fully_connected_head(in_features: int, fc_width: int, num_classes: int, dropout: float) -> nn.Sequential:
+    """fc6, fc7 (ReLU, dropout) and fc8: (B, C, h, w) -> (B, num_classes) logits."""
+    return nn.Sequential(
+        nn.Flatten(),  # (B, 9216)
+        nn.Linear(in_features, fc_width),
+        nn.ReLU(inplace=True),
+        nn.Dropout(dropout),  # fc6
+        nn.Linear(fc_width, fc_width),
+        nn.ReLU(inplace=True),
+        nn.Dropout(dropout),  # fc7
+        nn.Linear(fc_width, num_classes),  # fc8 (B, 1000)
+    )
+
+
 class AlexNet(nn.Module):
     def __init__(self, cfg: AlexNetConfig):
         super().__init__()
         c1, c2, c3, c4, c5 = cfg.conv_widths
         g = cfg.gpu_groups
-        lrn = dict(size=cfg.lrn_size, alpha=cfg.lrn_alpha * cfg.lrn_size, beta=cfg.lrn_beta, k=cfg.lrn_k)
+        lrn = (cfg.lrn_size, cfg.lrn_alpha, cfg.lrn_beta, cfg.lrn_k)
         self.features = nn.Sequential(
             nn.Conv2d(cfg.in_channels, c1, 11, stride=4),
             nn.ReLU(inplace=True),  # (B, 96, 55, 55)
-            nn.LocalResponseNorm(**lrn),
+            local_response_norm(*lrn),
             nn.MaxPool2d(3, stride=2),  # (B, 96, 27, 27)
             nn.Conv2d(c1, c2, 5, padding=2, groups=g),
             nn.ReLU(inplace=True),  # (B, 256, 27, 27)
-            nn.LocalResponseNorm(**lrn),
+            local_response_norm(*lrn),
             nn.MaxPool2d(3, stride=2),  # (B, 256, 13, 13)
             nn.Conv2d(c2, c3, 3, padding=1),
             nn.ReLU(inplace=True),  # (B, 384, 13, 13), both GPUs' maps
@@ -96,16 +107,7 @@ class AlexNet(nn.Module):
             nn.MaxPool2d(3, stride=2),  # (B, 256, 6, 6)
         )
         side = feature_size(cfg.image_size)
-        self.classifier = nn.Sequential(
-            nn.Flatten(),  # (B, 9216)
-            nn.Linear(c5 * side * side, cfg.fc_width),
-            nn.ReLU(inplace=True),
-            nn.Dropout(cfg.dropout),  # fc6
-            nn.Linear(cfg.fc_width, cfg.fc_width),
-            nn.ReLU(inplace=True),
-            nn.Dropout(cfg.dropout),  # fc7
-            nn.Linear(cfg.fc_width, cfg.num_classes),  # fc8 (B, 1000)
-        )
+        self.classifier = fully_connected_head(c5 * side * side, cfg.fc_width, cfg.num_classes, cfg.dropout)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 3, 227, 227) -> (B, 1000) logits
         return self.classifier(self.features(x))
@@ -114,9 +116,9 @@ class AlexNet(nn.Module):
 ALEXNET = AlexNetConfig()
 
 
-def alexnet_smoke(generator: torch.Generator) -> SmokeCase:
+def alexnet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = AlexNetConfig(image_size=99, conv_widths=(8, 16, 24, 24, 16), fc_width=64, num_classes=10, dropout=0.0)
-    return classifier_case(AlexNet(cfg), generator, input_shape=(3, 99, 99), num_classes=10)
+    return classifier_case(AlexNet(cfg), rng, input_shape=(3, 99, 99), num_classes=10)
 
 
 @register_model(entry="alexnet", smoke=alexnet_smoke, input_shape=(3, 227, 227))

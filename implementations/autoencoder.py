@@ -34,16 +34,7 @@ authors' released Matlab code (``rbm.m``, ``rbmhidlinear.m``): learning rate 0.1
 linear code layer), momentum 0.5 for the first 5 epochs then 0.9, weight cost 0.0002, weights from
 N(0, 0.1^2), biases zero.
 
-Deviations from the paper:
-
-* Fine-tuning uses PyTorch's L-BFGS with a strong-Wolfe line search, three iterations per
-  mini-batch, instead of Rasmussen's conjugate-gradient ``minimize`` (PyTorch has no
-  conjugate-gradient optimiser; both are line-search quasi-second-order batch methods).
-* The decoder returns logits; its logistic output and the cross-entropy are fused in
-  ``binary_cross_entropy_with_logits`` (the same error, numerically safer).
-* The smoke case pretrains a 256-64-32-16-4 stack for 10 CD-1 epochs (mini-batches of 16) on one
-  synthetic batch of 32 16x16 binary images (Gibbs samples drawn from the case's generator when it is
-  built), unrolls it, and fine-tunes; not trained on MNIST.
+Deviations from the paper are listed once, in the entry ``autoencoder`` (catalog/representation/autoencoder.yaml).
 """
 
 from __future__ import annotations
@@ -54,8 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -86,10 +77,10 @@ class RBM(nn.Module):
         *,
         linear_hidden: bool = False,
         init_std: float = 0.1,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
     ):
         super().__init__()
-        self.W = nn.Parameter(torch.randn(n_visible, n_hidden, generator=generator) * init_std)  # (V, H)
+        self.W = nn.Parameter(torch.randn(n_visible, n_hidden, generator=rng) * init_std)  # (V, H)
         self.b_hidden = nn.Parameter(torch.zeros(n_hidden))
         self.b_visible = nn.Parameter(torch.zeros(n_visible))
         self.linear_hidden = linear_hidden
@@ -102,14 +93,10 @@ class RBM(nn.Module):
         return torch.sigmoid(h @ self.W.t() + self.b_visible)
 
     @torch.no_grad()
-    def cd1_gradients(self, v0: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def cd1_gradients(self, v0: Tensor, rng: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """One step of contrastive divergence (Eq. 1): ascent directions for W, b_h, b_v and the recon error."""
         h0 = self.hidden_mean(v0)  # (B, H): probabilities (or Gaussian means) driven by the data
-        noise = (
-            torch.randn(h0.shape, generator=generator)
-            if self.linear_hidden
-            else torch.rand(h0.shape, generator=generator)
-        )
+        noise = torch.randn(h0.shape, generator=rng) if self.linear_hidden else torch.rand(h0.shape, generator=rng)
         h_sample = h0 + noise if self.linear_hidden else (noise < h0).float()  # stochastic hidden states
         v1 = self.visible_prob(h_sample)  # (B, V): the "confabulation"
         h1 = self.hidden_mean(v1)
@@ -118,19 +105,19 @@ class RBM(nn.Module):
         return dW, (h0 - h1).mean(0), (v0 - v1).mean(0), ((v0 - v1) ** 2).sum(1).mean()
 
 
-def pretrain_rbms(data: Tensor, cfg: AutoencoderConfig, generator: torch.Generator) -> list[RBM]:
+def pretrain_rbms(data: Tensor, cfg: AutoencoderConfig, rng: torch.Generator) -> list[RBM]:
     """Greedy layer-wise CD-1 training of the stack; each RBM learns the hidden probabilities of the one below."""
     rbms, x = [], data
     pairs = list(zip(cfg.sizes[:-1], cfg.sizes[1:]))
     for i, (n_in, n_out) in enumerate(pairs):
         top = i == len(pairs) - 1
-        rbm = RBM(n_in, n_out, linear_hidden=top, init_std=cfg.init_std, generator=generator)
+        rbm = RBM(n_in, n_out, linear_hidden=top, init_std=cfg.init_std, rng=rng)
         lr = cfg.cd_lr_linear if top else cfg.cd_lr
         velocity = [torch.zeros_like(p) for p in (rbm.W, rbm.b_hidden, rbm.b_visible)]
         for epoch in range(cfg.pretrain_epochs):
             momentum = cfg.momentum[0] if epoch < cfg.momentum_switch else cfg.momentum[1]
             for start in range(0, x.shape[0], cfg.pretrain_batch):
-                dW, dbh, dbv, _ = rbm.cd1_gradients(x[start : start + cfg.pretrain_batch], generator)
+                dW, dbh, dbv, _ = rbm.cd1_gradients(x[start : start + cfg.pretrain_batch], rng)
                 with torch.no_grad():
                     steps = (dW - cfg.weight_cost * rbm.W, dbh, dbv)
                     for p, vel, d in zip((rbm.W, rbm.b_hidden, rbm.b_visible), velocity, steps):
@@ -182,15 +169,15 @@ class DeepAutoencoder(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
-def autoencoder_case(cfg: AutoencoderConfig, generator: torch.Generator, batch_size: int, steps: int = 6) -> SmokeCase:
+def autoencoder_case(cfg: AutoencoderConfig, rng: torch.Generator, batch_size: int, steps: int = 6) -> SmokeCase:
     """Pretrain the RBM stack on the batch when the case is built, unroll, then fine-tune by L-BFGS."""
     d = cfg.sizes[0]
     side = int(d**0.5)
     # synthetic "digits": blurred random strokes thresholded into binary images, (B, D)
-    blobs = torch.rand(batch_size, 1, side // 4, side // 4, generator=generator)
+    blobs = torch.rand(batch_size, 1, side // 4, side // 4, generator=rng)
     images = F.interpolate(blobs, size=(side, side), mode="bilinear", align_corners=False)
     x = (images > 0.5).float().flatten(1)
-    rbms = pretrain_rbms(x, cfg, generator)
+    rbms = pretrain_rbms(x, cfg, rng)
     model = DeepAutoencoder(cfg).unroll(rbms)
     opt = torch.optim.LBFGS(model.parameters(), max_iter=cfg.line_searches, line_search_fn="strong_wolfe")
 
@@ -221,9 +208,9 @@ def autoencoder_case(cfg: AutoencoderConfig, generator: torch.Generator, batch_s
 MNIST_30 = AutoencoderConfig()
 
 
-def autoencoder_mnist_30_smoke(generator: torch.Generator) -> SmokeCase:
+def autoencoder_mnist_30_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = AutoencoderConfig(sizes=(256, 64, 32, 16, 4), pretrain_epochs=10, pretrain_batch=16)
-    return autoencoder_case(cfg, generator, batch_size=32)
+    return autoencoder_case(cfg, rng, batch_size=32)
 
 
 @register_model(entry="autoencoder", smoke=autoencoder_mnist_30_smoke, input_shape=(784,))

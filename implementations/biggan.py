@@ -67,18 +67,7 @@ of G except the shared embedding (convolutions flattened to (C_out, C_in * k * k
 BigGAN-deep ends in a 3x3 convolution to 128 channels of which it keeps three; the paper's
 ch -> 3 convolution is used here.
 
-Deviations from the paper:
-
-* The self-attention ("non-local") block is SAGAN's of Section 3 of that paper (queries, keys
-  and values with C/8 channels); BigGAN's code gives the values C/2 channels and max-pools keys
-  and values 2x2.
-* No moving average of G's weights and no cross-replica (synchronised) batch norm: both concern
-  large-scale training and evaluation, not the architecture.
-* BigGAN-deep's smoke case uses BigGAN's recipe above, orthogonal regularisation included (the
-  first author's PyTorch launch script for BigGAN-deep instead takes one D step per G step,
-  lr 1e-4 / 4e-4 and no orthogonal penalty).
-* Not trained on ImageNet: the smoke cases train 16x16 versions (two resolutions, four classes,
-  attention at 8x8) on one synthetic labelled batch.
+Deviations from the paper are listed once, in the entry ``biggan`` (catalog/generative/biggan.yaml).
 """
 
 from __future__ import annotations
@@ -89,16 +78,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
+from implementations.sagan import Discriminator as SAGANDiscriminator
+from implementations.sagan import Generator as SAGANGenerator
 from implementations.sagan import (
-    DiscriminatorBlock,
-    GeneratorBlock,
     ProjectionHead,
+    SAGANConfig,
     SelfAttention,
-    class_conditional_case,
+    hinge_ttur_case,
     sn,
 )
-from implementations.kit.smoke import SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)
@@ -169,68 +159,49 @@ class LinearConditionalBatchNorm(nn.Module):
         return self.bn(x) * gain + bias
 
 
-# --- BigGAN ------------------------------------------------------------------------------------
+# --- BigGAN: SAGAN's networks with the shared embedding and skip-z in G ---------------------------
 
 
-class Generator(nn.Module):
+def sagan_config(cfg: BigGANConfig) -> SAGANConfig:
+    """The SAGAN configuration with BigGAN's widths, attention side and (for G's linear layer) z chunk."""
+    return SAGANConfig(
+        z_dim=cfg.z_dim // cfg.z_chunks,  # the first chunk feeds the linear layer
+        num_classes=cfg.num_classes,
+        image_size=cfg.image_size,
+        channels=cfg.channels,
+        g_ch=cfg.ch,
+        d_ch=cfg.ch,
+        g_widths=cfg.g_widths,
+        d_widths=cfg.d_widths,
+        g_attention=cfg.attention,
+        d_attention=cfg.attention,
+        attention_reduction=cfg.attention_reduction,
+        bn_eps=cfg.bn_eps,
+    )
+
+
+class Generator(SAGANGenerator):
+    """SAGAN's generator whose blocks are conditioned on [e(y), z_k] through the shared-embedding batch norm."""
+
     def __init__(self, cfg: BigGANConfig):
-        super().__init__()
-        widths = [cfg.ch * m for m in cfg.g_widths]
         self.chunk = cfg.z_dim // cfg.z_chunks  # 20
-        self.start = cfg.image_size // 2 ** (len(widths) - 1)  # 4
-        self.shared = nn.Embedding(cfg.num_classes, cfg.shared_dim)  # shared class embedding e(y)
-        self.linear = sn(nn.Linear(self.chunk, widths[0] * self.start**2))
         cond_dim = cfg.shared_dim + self.chunk  # [e(y), z_k]
 
         def norm(c: int) -> nn.Module:
             return LinearConditionalBatchNorm(c, cond_dim, cfg.bn_eps)
 
-        self.blocks = nn.ModuleList()
-        self.attention_at, side = -1, self.start
-        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
-            self.blocks.append(GeneratorBlock(c_in, c_out, norm))
-            side *= 2
-            if side == cfg.attention:
-                self.attention_at = i
-                self.attention = SelfAttention(c_out, cfg.attention_reduction)
-        self.out_bn = nn.BatchNorm2d(widths[-1], eps=cfg.bn_eps)
-        self.out_conv = sn(nn.Conv2d(widths[-1], cfg.channels, 3, padding=1))
+        super().__init__(sagan_config(cfg), norm)
+        self.shared = nn.Embedding(cfg.num_classes, cfg.shared_dim)  # shared class embedding e(y)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:  # (B, 120), (B,) -> (B, 3, H, W) in [-1, 1]
         zs = torch.split(z, self.chunk, dim=1)  # six (B, 20) chunks
         e = self.shared(y)  # (B, 128)
-        h = self.linear(zs[0]).view(z.shape[0], -1, self.start, self.start)  # (B, 16ch, 4, 4)
-        for i, block in enumerate(self.blocks):
-            h = block(h, torch.cat([e, zs[i + 1]], dim=1))  # condition (B, 148)
-            if i == self.attention_at:
-                h = self.attention(h)
-        return torch.tanh(self.out_conv(F.relu(self.out_bn(h))))
+        return self.synthesise(zs[0], [torch.cat([e, zk], dim=1) for zk in zs[1:]])  # conditions (B, 148)
 
 
-class Discriminator(nn.Module):
-    def __init__(self, cfg: BigGANConfig):
-        super().__init__()
-        widths = [cfg.ch * m for m in cfg.d_widths]
-        self.blocks = nn.ModuleList()
-        self.attention_at = -1
-        side, c_in = cfg.image_size, cfg.channels
-        for i, c_out in enumerate(widths):
-            downsample = i < len(widths) - 1
-            self.blocks.append(DiscriminatorBlock(c_in, c_out, downsample=downsample, preactivation=i > 0))
-            side //= 2 if downsample else 1
-            if side == cfg.attention and self.attention_at < 0:
-                self.attention_at = i
-                self.attention = SelfAttention(c_out, cfg.attention_reduction)
-            c_in = c_out
-        self.head = ProjectionHead(c_in, cfg.num_classes)
-
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:  # (B, 3, H, W), (B,) -> (B,)
-        h = x
-        for i, block in enumerate(self.blocks):
-            h = block(h)
-            if i == self.attention_at:
-                h = self.attention(h)
-        return self.head(h, y)
+def discriminator(cfg: BigGANConfig) -> SAGANDiscriminator:
+    """SAGAN's projection discriminator with BigGAN's widths (Appendix B)."""
+    return SAGANDiscriminator(sagan_config(cfg))
 
 
 # --- BigGAN-deep -------------------------------------------------------------------------------
@@ -383,12 +354,12 @@ def orthogonal_penalty(generator: nn.Module, beta: float) -> Tensor:
     return beta * total
 
 
-def truncated_normal(*shape: int, threshold: float, generator: torch.Generator | None = None) -> Tensor:
+def truncated_normal(*shape: int, threshold: float, rng: torch.Generator | None = None) -> Tensor:
     """The truncation trick: z ~ N(0, I) with every value of magnitude above ``threshold`` resampled."""
-    z = torch.randn(*shape, generator=generator)
+    z = torch.randn(*shape, generator=rng)
     outside = z.abs() > threshold
     while outside.any():
-        z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        z[outside] = torch.randn(int(outside.sum()), generator=rng)
         outside = z.abs() > threshold
     return z
 
@@ -401,7 +372,7 @@ class BigGAN(nn.Module):
         self.cfg = cfg
         deep = isinstance(cfg, BigGANDeepConfig)
         self.generator = DeepGenerator(cfg) if deep else Generator(cfg)
-        self.discriminator = DeepDiscriminator(cfg) if deep else Discriminator(cfg)
+        self.discriminator = DeepDiscriminator(cfg) if deep else discriminator(cfg)
         init_orthogonal(self)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:  # (B, z_dim), (B,) -> (B, 3, H, W)
@@ -411,25 +382,16 @@ class BigGAN(nn.Module):
 # --- smoke cases -------------------------------------------------------------------------------
 
 
-def _smoke(cfg: BigGANConfig | BigGANDeepConfig, random: torch.Generator) -> SmokeCase:
+def _smoke(cfg: BigGANConfig | BigGANDeepConfig, rng: torch.Generator) -> SmokeCase:
+    """SAGAN's hinge-loss TTUR case with BigGAN's D steps and orthogonal regularisation of G."""
     gan = BigGAN(cfg)
     shape = (cfg.channels, cfg.image_size, cfg.image_size)
     g = gan.generator
-    case = class_conditional_case(
-        g,
-        gan.discriminator,
-        random,
-        real=torch.tanh(random_images(random, cfg.batch_size, shape)),
-        labels=random_labels(random, cfg.batch_size, cfg.num_classes),
-        z_dim=cfg.z_dim,
-        num_classes=cfg.num_classes,
-        generator_optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr_g, betas=cfg.betas),
-        discriminator_optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr_d, betas=cfg.betas),
-        n_critic=cfg.n_critic,
-        generator_penalty=lambda: orthogonal_penalty(g, cfg.ortho_beta),
+    case = hinge_ttur_case(
+        gan, cfg, rng, n_critic=cfg.n_critic, generator_penalty=lambda: orthogonal_penalty(g, cfg.ortho_beta)
     )
     # the truncation trick at sampling time: samples from a truncated latent, drawn here
-    case.batch["z_truncated"] = truncated_normal(cfg.batch_size, cfg.z_dim, threshold=cfg.truncation, generator=random)
+    case.batch["z_truncated"] = truncated_normal(cfg.batch_size, cfg.z_dim, threshold=cfg.truncation, rng=rng)
     plain_outputs = case.outputs
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -448,36 +410,27 @@ def _smoke(cfg: BigGANConfig | BigGANDeepConfig, random: torch.Generator) -> Smo
 
 IMAGENET_128 = BigGANConfig()
 DEEP_IMAGENET_128 = BigGANDeepConfig()
-SMOKE = BigGANConfig(
-    z_dim=24,
-    shared_dim=16,
-    num_classes=4,
-    image_size=16,
-    ch=8,
-    g_widths=(4, 2, 1),
-    d_widths=(1, 2, 4),
-    attention=8,
-    batch_size=8,
-)
-DEEP_SMOKE = BigGANDeepConfig(
-    z_dim=16,
-    shared_dim=16,
-    num_classes=4,
-    image_size=16,
-    ch=8,
-    g_widths=(4, 2, 1),
-    d_widths=(1, 2, 4),
-    attention=8,
-    batch_size=8,
-)
+# both smoke models: 16x16 (two resolutions), four classes, ch 8, attention at 8x8, batch 8
+SMOKE_SIZES = {
+    "shared_dim": 16,
+    "num_classes": 4,
+    "image_size": 16,
+    "ch": 8,
+    "g_widths": (4, 2, 1),
+    "d_widths": (1, 2, 4),
+    "attention": 8,
+    "batch_size": 8,
+}
+SMOKE = BigGANConfig(z_dim=24, **SMOKE_SIZES)  # three chunks of 8
+DEEP_SMOKE = BigGANDeepConfig(z_dim=16, **SMOKE_SIZES)
 
 
-def biggan_smoke(random: torch.Generator) -> SmokeCase:
-    return _smoke(SMOKE, random)
+def biggan_smoke(rng: torch.Generator) -> SmokeCase:
+    return _smoke(SMOKE, rng)
 
 
-def biggan_deep_smoke(random: torch.Generator) -> SmokeCase:
-    return _smoke(DEEP_SMOKE, random)
+def biggan_deep_smoke(rng: torch.Generator) -> SmokeCase:
+    return _smoke(DEEP_SMOKE, rng)
 
 
 @register_model(entry="biggan", smoke=biggan_smoke, input_shape=None)

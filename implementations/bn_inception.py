@@ -29,29 +29,21 @@ with a max-pooled pass-through. On a 224x224 crop:
 Module widths: (#1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool, pool proj).
 Trainable parameters: 11,194,984 (BN's gamma and beta included); the paper's table gives no count.
 
-Deviations from the paper:
-
-* Widths of 4c and 4d: the pool projections are 96 wide, as in Google's TF-slim ``inception_v2``
-  (which implements this network); this makes every module's width agree with the 576-map Output
-  column of the appendix table.
-* The first convolution is a plain 7x7 convolution; TF-slim makes it a depthwise separable one.
-* No auxiliary classifiers are built.
-* BN's epsilon and the running-average rate of the population statistics are PyTorch's defaults.
-* Initialisation is PyTorch's default. The training recipe that BN enables (higher learning rate,
-  no dropout, no LRN, less L2, faster decay, shuffling, fewer photometric distortions) is training
-  code and not part of the model; the model has no dropout and no LRN, as in the paper's BN-x5 nets.
-* The smoke case trains a narrow BN-Inception (one module per stage, widths divided by 8) on 64x64.
+Deviations from the paper are listed once, in the entry ``batch-norm`` (catalog/classification/batch-norm.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
+
+PoolKind = Literal["avg", "max"]
 
 
 @dataclass(frozen=True)
@@ -63,9 +55,13 @@ class BNInceptionSpec:
     n3x3: int
     d3x3_reduce: int
     d3x3: int
-    pool: str  # "avg" or "max"
+    pool: PoolKind  # "avg" or "max"
     pool_proj: int  # 0: pass-through (the pooled input is concatenated as it is)
     stride: int = 1
+
+    def __post_init__(self) -> None:
+        if self.pool not in get_args(PoolKind):
+            raise ValueError(f"BNInceptionSpec.pool must be one of {get_args(PoolKind)}, got {self.pool!r}")
 
     def out_channels(self, in_channels: int) -> int:
         return self.n1x1 + self.n3x3 + self.d3x3 + (self.pool_proj or in_channels)
@@ -170,14 +166,14 @@ class BNInception(nn.Module):
 BN_INCEPTION = BNInceptionConfig()
 
 
-def bn_inception_smoke(generator: torch.Generator) -> SmokeCase:
+def bn_inception_smoke(rng: torch.Generator) -> SmokeCase:
     def narrow(s: BNInceptionSpec) -> BNInceptionSpec:
         w = [max(2, v // 8) if v else 0 for v in (s.n1x1, s.n3x3_reduce, s.n3x3, s.d3x3_reduce, s.d3x3)]
         return BNInceptionSpec(*w, s.pool, max(2, s.pool_proj // 8) if s.pool_proj else 0, s.stride)
 
     modules = tuple(narrow(MODULES[k]) for k in ("3a", "3c", "4a", "4e", "5b"))
     cfg = BNInceptionConfig(stem_widths=(8, 8, 24), modules=modules, num_classes=10)
-    return classifier_case(BNInception(cfg), generator, input_shape=(3, 64, 64), num_classes=10)
+    return classifier_case(BNInception(cfg), rng, input_shape=(3, 64, 64), num_classes=10)
 
 
 @register_model(entry="batch-norm", smoke=bn_inception_smoke, input_shape=(3, 224, 224))

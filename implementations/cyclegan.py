@@ -47,17 +47,7 @@ InstanceNorm has no learnt scale or shift, so every convolution has a bias; the 
 with zeros, the 7x7 layers and the residual blocks by reflection; Adam's beta1 is 0.5; the buffer
 returns, once full, a stored image in place of the new one with probability 1/2 (storing the new one).
 
-Deviations from the paper:
-
-* The last layer c7s1-3 is a convolution followed by tanh, without InstanceNorm and ReLU (the
-  authors' code; the notation of Appendix 7.2 would give it both, which cannot produce an image in
-  [-1, 1]).
-* The identity loss used only for painting -> photo (Section 5.2) is left out.
-* The learning-rate schedule (linear decay after 100 epochs) is left out: the smoke case runs 8 steps.
-* The image buffer draws from its own generator, seeded when the case is built; in the smoke case's
-  8 steps it never fills, so the discriminators see the newest images.
-* Not trained on Cityscapes, maps or horse2zebra: the smoke case trains 32x32 versions (widths
-  8-32, three residual blocks; discriminator widths 8-64) on one synthetic image of each domain.
+Deviations from the paper are listed once, in the entry ``cyclegan`` (catalog/generative/cyclegan.yaml).
 """
 
 from __future__ import annotations
@@ -68,8 +58,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.adversarial import tanh_images
+from implementations.kit.init import CONVOLUTIONS, normal_init_
+from implementations.kit.smoke import Losses, SmokeCase
+from implementations.pix2pix import PatchGAN  # CycleGAN's discriminators are pix2pix's 70x70 PatchGAN
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -93,7 +86,10 @@ class CycleGANConfig:
 
 
 def conv_norm_relu(c_in: int, c_out: int, kernel: int, stride: int, reflect: int = 0) -> nn.Sequential:
-    """c7s1-k (reflection-padded 7x7, stride 1) or dk (3x3, stride 2, zero padding): (B, C, H, W) -> (B, k, H/s, W/s)."""
+    """c7s1-k (reflection-padded 7x7, stride 1) or dk (3x3, stride 2, zero padding).
+
+    (B, C, H, W) -> (B, k, H/s, W/s).
+    """
     pad: list[nn.Module] = [nn.ReflectionPad2d(reflect)] if reflect else []
     padding = 0 if reflect else kernel // 2
     return nn.Sequential(*pad, nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.InstanceNorm2d(c_out), nn.ReLU())
@@ -146,46 +142,15 @@ class ResNetGenerator(nn.Module):
         return self.net(x)
 
 
-# --- the discriminator ---------------------------------------------------------------------------
-
-
-class PatchGAN(nn.Module):
-    """D_Y (or D_X): one least-squares real/fake score per overlapping 70x70 patch."""
-
-    def __init__(self, cfg: CycleGANConfig):
-        super().__init__()
-        widths, layers, c_in = cfg.discriminator_widths, [], cfg.channels
-        for i, c_out in enumerate(widths):
-            stride = 1 if i == len(widths) - 1 else 2  # the last Ck keeps the side (authors' code: 70x70 field)
-            layers.append(nn.Conv2d(c_in, c_out, 4, stride=stride, padding=1))
-            if i > 0:  # no InstanceNorm on C64
-                layers.append(nn.InstanceNorm2d(c_out))
-            layers.append(nn.LeakyReLU(cfg.leaky_slope))
-            c_in = c_out
-        layers.append(nn.Conv2d(c_in, 1, 4, stride=1, padding=1))  # a one-channel output, no sigmoid (least squares)
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, y: Tensor) -> Tensor:  # (B, 3, 256, 256) -> (B, 1, 30, 30)
-        return self.net(y)
-
-
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolution weights from N(0, std), biases 0 (Appendix 7.1)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
-
-
 def build_generator(cfg: CycleGANConfig) -> ResNetGenerator:
     g = ResNetGenerator(cfg)
-    init_weights(g, cfg.init_std)
+    normal_init_(g, cfg.init_std, layers=CONVOLUTIONS)  # Appendix 7.1: conv weights N(0, std), biases 0
     return g
 
 
 def build_discriminator(cfg: CycleGANConfig) -> PatchGAN:
-    d = PatchGAN(cfg)
-    init_weights(d, cfg.init_std)
+    d = PatchGAN(cfg.channels, cfg.discriminator_widths, norm="instance", leaky_slope=cfg.leaky_slope)  # D_Y or D_X
+    normal_init_(d, cfg.init_std, layers=CONVOLUTIONS)
     return d
 
 
@@ -211,9 +176,9 @@ class ImagePool:
     probability 1/2, a stored image is returned in its place and the new one takes its slot.
     """
 
-    def __init__(self, size: int, random: torch.Generator):
+    def __init__(self, size: int, rng: torch.Generator):
         self.size = size
-        self.random = random
+        self.rng = rng
         self.images: list[Tensor] = []
 
     def query(self, images: Tensor) -> Tensor:  # (B, C, H, W) -> (B, C, H, W), detached
@@ -222,8 +187,8 @@ class ImagePool:
             if len(self.images) < self.size:
                 self.images.append(image)
                 out.append(image)
-            elif torch.rand((), generator=self.random) < 0.5:
-                k = int(torch.randint(self.size, (), generator=self.random))
+            elif torch.rand((), generator=self.rng) < 0.5:
+                k = int(torch.randint(self.size, (), generator=self.rng))
                 out.append(self.images[k])
                 self.images[k] = image
             else:
@@ -239,17 +204,17 @@ SMOKE = CycleGANConfig(
 )
 
 
-def cyclegan_smoke(generator: torch.Generator) -> SmokeCase:
+def cyclegan_smoke(rng: torch.Generator) -> SmokeCase:
     """One iteration: G and F together on adversarial + cycle losses, then D_X and D_Y on pooled fakes."""
     cfg = SMOKE
     g, f = build_generator(cfg), build_generator(cfg)  # G: X -> Y, F: Y -> X
     d_y, d_x = build_discriminator(cfg), build_discriminator(cfg)
     side = cfg.image_size
     batch = {  # two unpaired batches
-        "x": torch.tanh(random_images(generator, cfg.batch_size, (cfg.channels, side, side))),  # (B, 3, H, W)
-        "y": torch.tanh(random_images(generator, cfg.batch_size, (cfg.channels, side, side))),  # (B, 3, H, W)
+        "x": tanh_images(rng, cfg.batch_size, (cfg.channels, side, side)),  # (B, 3, H, W)
+        "y": tanh_images(rng, cfg.batch_size, (cfg.channels, side, side)),  # (B, 3, H, W)
     }
-    pool_seed = int(torch.randint(2**62, (), generator=generator))
+    pool_seed = int(torch.randint(2**62, (), generator=rng))
     pool_y = ImagePool(cfg.pool_size, torch.Generator().manual_seed(pool_seed))  # fakes G(x) for D_Y
     pool_x = ImagePool(cfg.pool_size, torch.Generator().manual_seed(pool_seed + 1))  # fakes F(y) for D_X
     opt_g = torch.optim.Adam([*g.parameters(), *f.parameters()], lr=cfg.lr, betas=cfg.betas)

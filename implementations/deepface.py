@@ -40,19 +40,7 @@ F7. The face descriptor is F7's output, divided component-wise by its maximum ov
 set and L2-normalised (Section 3, "Normalization"); verification compares two descriptors by an
 inner product, a weighted chi-squared distance or a Siamese network (Section 4).
 
-Deviations from the paper:
-
-* C3's filters are 9x9 over all 32 channels of M2 (the paper writes "16 filters of size 9x9x16",
-  which cannot be applied to 32 maps); M2 rounds its output size up (ceil mode, as the
-  cuda-convnet-style pooling of the time) to give Figure 2's 71x71 map.
-* Locally connected layers have one bias per output location and channel (untied, like the
-  weights); the paper does not say. The network counts 118,923,774 parameters, 0.9 % below the
-  paper's "more than 120 million", hence a 1 % tolerance on the rounded figure.
-* The dropout rate is not given in the paper; 0.5 (Hinton et al. [19], the paper's reference).
-* Only the identity classifier is built: the 2D/3D alignment pipeline, the descriptor
-  normalisation and the verification metrics (chi-squared SVM, Siamese network) are out of scope.
-* Not trained on faces: the smoke case trains the same nine layers with smaller windows and
-  widths on 32x32 synthetic crops with 10 identities, with the paper's optimiser and initialisation.
+Deviations from the paper are listed once, in the entry ``deepface`` (catalog/faces/deepface.yaml).
 """
 
 from __future__ import annotations
@@ -63,8 +51,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -140,7 +128,7 @@ class DeepFace(nn.Module):
         return self.f8(self.representation(x))
 
 
-def deepface_smoke(generator: torch.Generator) -> SmokeCase:
+def deepface_smoke(rng: torch.Generator) -> SmokeCase:
     # The nine layers of Figure 2 with smaller windows and widths, on 32x32 crops:
     # C1 5x5 -> 28, M2 -> 14, C3 3x3 -> 12, L4 3x3 -> 10, L5 3x3/2 -> 4, L6 3x3 -> 2, F7 32, F8 10.
     cfg = DeepFaceConfig(
@@ -156,7 +144,7 @@ def deepface_smoke(generator: torch.Generator) -> SmokeCase:
     model = DeepFace(cfg)
     return classifier_case(
         model,
-        generator,
+        rng,
         input_shape=(3, cfg.image_size, cfg.image_size),
         num_classes=cfg.num_classes,
         batch_size=8,

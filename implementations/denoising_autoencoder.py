@@ -31,14 +31,8 @@ The paper picks the hyper-parameters of each problem on its validation set: the 
 fraction nu (the chosen value is given beside each SdA-3 result in Table 1), the layer sizes and
 the learning rates of pretraining and fine-tuning.
 
-Deviations from the paper:
-
-* The layer size is not reported (it is chosen per problem on the validation set); 1000 units in
-  each of the three layers is an assumption of this implementation.
-* The number of output classes is 10 (the MNIST problems); the rect and convex problems have 2.
-* The smoke case pretrains a 256-48-32-16 stack (nu = 25%) on one synthetic batch of 16x16 images
-  when it is built, with masks drawn from the case's generator, then fine-tunes with SGD; its
-  learning rates are chosen for the smoke case, not the paper's (which are not reported).
+Deviations from the paper are listed once, in the entry ``denoising-autoencoder``
+(catalog/representation/denoising-autoencoder.yaml).
 """
 
 from __future__ import annotations
@@ -49,8 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -64,11 +58,11 @@ class SdAConfig:
     finetune_lr: float = 0.1  # SGD step of supervised fine-tuning: not reported; assumed
 
 
-def masking_noise(x: Tensor, fraction: float, generator: torch.Generator) -> Tensor:
+def masking_noise(x: Tensor, fraction: float, rng: torch.Generator) -> Tensor:
     """q_D: set round(fraction * d) components of each row, chosen at random, to 0 (Section 2.3)."""
     b, d = x.shape
     n_destroyed = round(fraction * d)
-    order = torch.rand(b, d, generator=generator).argsort(dim=1).to(x.device)  # a random permutation per row
+    order = torch.rand(b, d, generator=rng).argsort(dim=1).to(x.device)  # a random permutation per row
     keep = torch.ones_like(x)
     keep.scatter_(1, order[:, :n_destroyed], 0.0)
     return x * keep
@@ -114,7 +108,7 @@ class StackedDenoisingAutoencoder(nn.Module):
 
 
 def pretrain_greedily(
-    model: StackedDenoisingAutoencoder, x: Tensor, cfg: SdAConfig, generator: torch.Generator
+    model: StackedDenoisingAutoencoder, x: Tensor, cfg: SdAConfig, rng: torch.Generator
 ) -> list[tuple[float, float]]:
     """Train one DAE per layer on the clean codes of the layer below; returns (first, last) losses."""
     history = []
@@ -125,7 +119,7 @@ def pretrain_greedily(
         opt = torch.optim.SGD(dae.parameters(), lr=cfg.pretrain_lr)
         losses = []
         for _ in range(cfg.pretrain_steps):
-            x_tilde = masking_noise(inputs, cfg.corruption, generator)  # a fresh corruption each update
+            x_tilde = masking_noise(inputs, cfg.corruption, rng)  # a fresh corruption each update
             opt.zero_grad(set_to_none=True)
             loss = dae.loss(inputs, x_tilde)
             loss.backward()
@@ -135,19 +129,17 @@ def pretrain_greedily(
     return history
 
 
-def sda_case(cfg: SdAConfig, generator: torch.Generator, batch_size: int, steps: int = 8) -> SmokeCase:
+def sda_case(cfg: SdAConfig, rng: torch.Generator, batch_size: int, steps: int = 8) -> SmokeCase:
     """Greedy denoising pretraining when the case is built; the step is one SGD fine-tuning update."""
     side = int(cfg.in_features**0.5)
-    blobs = torch.rand(batch_size, 1, side // 4, side // 4, generator=generator)
+    blobs = torch.rand(batch_size, 1, side // 4, side // 4, generator=rng)
     x = F.interpolate(blobs, size=(side, side), mode="bilinear", align_corners=False).flatten(1)  # (B, D) in [0, 1]
-    labels = torch.randint(0, cfg.num_classes, (batch_size,), generator=generator)
+    labels = torch.randint(0, cfg.num_classes, (batch_size,), generator=rng)
     model = StackedDenoisingAutoencoder(cfg)
     with torch.no_grad():
-        for p in model.parameters():  # small random weights drawn from the case's generator
-            p.copy_(
-                torch.empty(p.shape).uniform_(-0.1, 0.1, generator=generator) if p.dim() > 1 else torch.zeros(p.shape)
-            )
-    pretrained = pretrain_greedily(model, x, cfg, generator)
+        for p in model.parameters():  # small random weights drawn from the case's random source
+            p.copy_(torch.empty(p.shape).uniform_(-0.1, 0.1, generator=rng) if p.dim() > 1 else torch.zeros(p.shape))
+    pretrained = pretrain_greedily(model, x, cfg, rng)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.finetune_lr)
 
     def step(b: dict[str, Tensor]) -> Losses:
@@ -179,11 +171,11 @@ def sda_case(cfg: SdAConfig, generator: torch.Generator, batch_size: int, steps:
 SDA3 = SdAConfig()
 
 
-def stacked_denoising_autoencoder_smoke(generator: torch.Generator) -> SmokeCase:
+def stacked_denoising_autoencoder_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SdAConfig(
         in_features=256, hidden=(48, 32, 16), num_classes=4, corruption=0.25, pretrain_lr=0.05, finetune_lr=0.5
     )
-    return sda_case(cfg, generator, batch_size=16)
+    return sda_case(cfg, rng, batch_size=16)
 
 
 @register_model(entry="denoising-autoencoder", smoke=stacked_denoising_autoencoder_smoke, input_shape=(784,))

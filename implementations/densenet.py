@@ -26,24 +26,22 @@ transitions, then BN-ReLU, global average pooling and the classifier.
 
 Convolutions have no bias, as batch normalisation follows or precedes them all.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default.
-* No dropout: the paper adds dropout 0.2 after each convolution only for the C10/C100/SVHN runs
-  without data augmentation, not for the ImageNet models or the augmented CIFAR models.
-* The smoke case trains a narrow network (two blocks of two layers, k = 4) on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``densenet`` (catalog/classification/densenet.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
+
+Stem = Literal["imagenet", "cifar"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +50,14 @@ class DenseNetConfig:
     growth_rate: int = 32  # k: maps each layer adds
     bottleneck_factor: int = 4  # the 1x1 bottleneck produces 4k maps (the "B" of DenseNet-BC)
     compression: float = 0.5  # theta: a transition keeps theta * m maps (the "C")
-    stem: str = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv
+    stem: Stem = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv
     stem_width: int | None = None  # initial maps; the paper uses 2k
     num_classes: int = 1000
     in_channels: int = 3
+
+    def __post_init__(self) -> None:
+        if self.stem not in get_args(Stem):
+            raise ValueError(f"DenseNetConfig.stem must be one of {get_args(Stem)}, got {self.stem!r}")
 
 
 class DenseLayer(nn.Module):
@@ -142,9 +144,9 @@ def cifar_bc_config(depth: int, growth_rate: int, num_classes: int = 10) -> Dens
     return DenseNetConfig(block_layers=(n, n, n), growth_rate=growth_rate, stem="cifar", num_classes=num_classes)
 
 
-def densenet_smoke(generator: torch.Generator) -> SmokeCase:
+def densenet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = DenseNetConfig(block_layers=(2, 2), growth_rate=4, stem="cifar", num_classes=10)
-    return classifier_case(DenseNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(DenseNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
 @register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 224, 224))

@@ -23,24 +23,20 @@ Configurations (224x224 input), as in the authors' released model definitions:
 
 Convolutions have no bias.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default.
-* Testing with mean-max pooling on larger crops (an evaluation trick of the paper) is not
-  implemented; the model uses plain global average pooling as in training.
-* The smoke case trains a narrow one-block-per-stage network on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``dpn`` (catalog/classification/dpn.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -65,11 +61,18 @@ class BnReluConv(nn.Sequential):
         )
 
 
+# "proj": the first block of the first stage (projects the paths); "down": the first block of a later
+# stage (projects and halves the map); "normal": every other block.
+BlockKind = Literal["normal", "proj", "down"]
+
+
 class DualPathBlock(nn.Module):
     """Shared bottleneck on [r, d]; its output is split between the residual and the dense path."""
 
-    def __init__(self, c_in: int, r: int, bw: int, inc: int, groups: int, kind: str):
+    def __init__(self, c_in: int, r: int, bw: int, inc: int, groups: int, kind: BlockKind):
         super().__init__()
+        if kind not in get_args(BlockKind):
+            raise ValueError(f"kind must be one of {get_args(BlockKind)}, got {kind!r}")
         self.bw = bw
         stride = 2 if kind == "down" else 1
         self.project = BnReluConv(c_in, bw + 2 * inc, 1, stride) if kind in ("proj", "down") else None
@@ -104,7 +107,7 @@ class DPN(nn.Module):
         for i, (n, bw, inc) in enumerate(zip(cfg.blocks, cfg.widths, cfg.increments)):
             r = cfg.k_r * bw // 256
             for j in range(n):
-                kind = ("proj" if i == 0 else "down") if j == 0 else "normal"
+                kind: BlockKind = ("proj" if i == 0 else "down") if j == 0 else "normal"
                 blocks.append(DualPathBlock(c_in, r, bw, inc, cfg.groups, kind))
                 c_in = bw + (2 * inc if j == 0 else c_in - bw) + inc  # residual + dense maps after the block
         self.blocks = nn.ModuleList(blocks)
@@ -125,7 +128,7 @@ DPN98 = DPNConfig(stem_width=96, k_r=160, groups=40, blocks=(3, 6, 20, 3), incre
 DPN131 = DPNConfig(stem_width=128, k_r=160, groups=40, blocks=(4, 8, 28, 3), increments=(16, 32, 32, 128))
 
 
-def dpn_smoke(generator: torch.Generator) -> SmokeCase:
+def dpn_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = DPNConfig(
         stem_width=16,
         k_r=64,
@@ -136,7 +139,7 @@ def dpn_smoke(generator: torch.Generator) -> SmokeCase:
         stem_kernel=3,
         num_classes=10,
     )
-    return classifier_case(DPN(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(DPN(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
 @register_model(entry="dpn", smoke=dpn_smoke, input_shape=(3, 224, 224))

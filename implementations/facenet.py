@@ -52,32 +52,24 @@ NN1 (Table 1), the Zeiler & Fergus network [22] with 1x1 convolutions between it
 
 Table 1 gives 140M parameters (103M of them in fc1) and 1.6B FLOPS for NN1.
 
-Deviations from the paper:
-
-* "norm" is local response normalisation with GoogLeNet/AlexNet's settings (size 5, alpha 1e-4,
-  beta 0.75); FaceNet does not give them (the layer has no parameters).
-* Negatives are mined within the (small) smoke batch; when an anchor-positive pair has no
-  semi-hard negative, the negative closest to the anchor is used (the paper does not say).
-* NN1: the paper lists no padding; convolutions keep the map size (padding k // 2) and the 3x3/2
-  max pools use padding 1, which reproduces every size of Table 1. Table 1 lists no activation
-  for the convolutions; ReLU is used, as in the Zeiler & Fergus network it is based on.
-* NN1's weights start from He initialisation with zero biases (the paper gives no scheme); with
-  PyTorch's default the twelve-convolution stack maps every input to nearly the same embedding.
-  Its smoke case uses AdaGrad at 0.003 rather than 0.05, which collapses the narrow network.
-* Not trained on faces; the smoke cases train a narrow two-stage version of NN2 and NN1 at 1/8
-  width (every NN1 layer kind kept) on 32x32 synthetic "identities" (4 identities x 4 images).
+Deviations from the paper are listed once, in the entry ``facenet`` (catalog/faces/facenet.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.loss_case import loss_case
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
+
+Pooling = Literal["max", "l2"]  # the pooling branch: 3x3 max pooling or 3x3 L2 pooling
+POOLINGS: tuple[str, ...] = get_args(Pooling)
 
 
 @dataclass(frozen=True)
@@ -89,9 +81,13 @@ class InceptionSpec:
     c3x3: int
     c5x5_reduce: int
     c5x5: int
-    pool: str  # "max" or "l2"
+    pool: Pooling
     pool_proj: int  # 0: the pooled input is passed on unprojected
     stride: int = 1
+
+    def __post_init__(self) -> None:
+        if self.pool not in POOLINGS:
+            raise ValueError(f"pool must be one of {', '.join(map(repr, POOLINGS))}, got {self.pool!r}")
 
 
 # Table 2, modules 3a to 5b.
@@ -283,43 +279,33 @@ def triplet_loss(embeddings: Tensor, a: Tensor, p: Tensor, n: Tensor, margin: fl
 
 
 def triplet_case(
-    model: nn.Module, generator: torch.Generator, image_size: int, embedding_dim: int, lr: float = FaceNetConfig.lr
+    model: nn.Module, rng: torch.Generator, image_size: int, embedding_dim: int, lr: float = FaceNetConfig.lr
 ) -> SmokeCase:
     """Triplet training with online semi-hard mining on synthetic "identities" (4 people x 4 views)."""
     margin = FaceNetConfig.margin
     identities, per_identity = 4, 4
-    faces = torch.randn(identities, 1, 3, image_size, image_size, generator=generator)  # one "face" per person
-    noise = torch.randn(identities, per_identity, 3, image_size, image_size, generator=generator)
+    faces = torch.randn(identities, 1, 3, image_size, image_size, generator=rng)  # one "face" per person
+    noise = torch.randn(identities, per_identity, 3, image_size, image_size, generator=rng)
     images = (faces + 0.5 * noise).flatten(0, 1)  # (16, 3, S, S): several views of each person
     labels = torch.arange(identities).repeat_interleave(per_identity)  # (16,)
     batch = {"image": images, "label": labels}
-    opt = torch.optim.Adagrad(model.parameters(), lr=lr)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
+    def loss(b: dict[str, Tensor]) -> Tensor:
         emb = model(b["image"])  # (B, 16)
-        a, p, n = semi_hard_triplets(emb, b["label"], margin)
-        loss = triplet_loss(emb, a, p, n, margin)
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach()}
+        a, p, n = semi_hard_triplets(emb, b["label"], margin)  # mined online, without gradient
+        return triplet_loss(emb, a, p, n, margin)
 
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        return {"embedding": model(b["image"])}
-
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
+    return loss_case(
+        {"model": model},
+        batch,
+        torch.optim.Adagrad(model.parameters(), lr=lr),
+        losses=loss,
+        outputs=lambda b: {"embedding": model(b["image"])},
         output_shapes={"embedding": (identities * per_identity, embedding_dim)},
-        monitor="loss",
     )
 
 
-def facenet_smoke(generator: torch.Generator) -> SmokeCase:
+def facenet_smoke(rng: torch.Generator) -> SmokeCase:
     # Two inception stages of NN2's kinds (max with projection, L2 with projection, stride-2) at 1/8 width.
     cfg = FaceNetConfig(
         modules=(
@@ -333,14 +319,14 @@ def facenet_smoke(generator: torch.Generator) -> SmokeCase:
         image_size=32,
         embedding_dim=16,
     )
-    return triplet_case(FaceNetNN2(cfg), generator, cfg.image_size, cfg.embedding_dim)
+    return triplet_case(FaceNetNN2(cfg), rng, cfg.image_size, cfg.embedding_dim)
 
 
-def facenet_nn1_smoke(generator: torch.Generator) -> SmokeCase:
+def facenet_nn1_smoke(rng: torch.Generator) -> SmokeCase:
     # Every layer kind of NN1 (1x1/3x3 pairs, norms, pools, two maxout layers) at 1/8 width, 32x32 input.
     cfg = FaceNetNN1Config(conv1=8, pairs=(24, 48, 32, 32, 32), fc_width=64, embedding_dim=16, image_size=32)
     # AdaGrad at 0.003: the paper's 0.05 makes the narrow twelve-convolution stack collapse on 16 images.
-    return triplet_case(FaceNetNN1(cfg), generator, cfg.image_size, cfg.embedding_dim, lr=0.003)
+    return triplet_case(FaceNetNN1(cfg), rng, cfg.image_size, cfg.embedding_dim, lr=0.003)
 
 
 @register_model(entry="facenet", smoke=facenet_smoke, input_shape=(3, 224, 224))

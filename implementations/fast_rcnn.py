@@ -45,28 +45,7 @@ weights and 2 for biases. cls_score and bbox_pred start from zero-mean Gaussians
 deviations 0.01 and 0.001, biases at 0; the rest from ImageNet-trained VGG16. For VGG16 only the
 layers from conv3_1 up are fine-tuned (Section 4.5).
 
-Deviations from the paper:
-
-* The box regressor has the paper's 4K outputs; the author's Caffe code has 4(K + 1) (a
-  background slot that is never trained).
-* The trunk and fc6/fc7 start from PyTorch's default initialisation, not ImageNet-trained VGG16;
-  all layers are trainable (the paper freezes conv1_1 to conv2_2 for VGG16 when training).
-* RoI pooling quantises the RoI's corners to feature cells by rounding (coordinate times 1/16)
-  and pools it with adaptive max pooling, whose sub-windows (floor(i h / H) to ceil((i + 1) h / H))
-  are those of the author's Caffe layer (cells outside the map are skipped, an empty sub-window
-  gives 0, as there); the paper does not fix these details. It loops over the RoIs in Python.
-* The trunk's max pools round their output size up (Caffe's pooling, which the paper does not
-  specify), so a 600x1000 image gives a 38x63 map.
-* Boxes are continuous corner coordinates (width x2 - x1, not the code's x2 - x1 + 1). The loss
-  terms are averaged over the R RoIs of the mini-batch (the author's code); the regression
-  targets are normalised with the mean and deviation of the foreground targets of the batch
-  itself (the code computes them over the training set).
-* Truncated SVD of fc6/fc7 for faster detection (Section 3.1) and test-time post-processing
-  (per-class NMS) are not built.
-* Not trained on VOC: the smoke case trains a narrow version (widths 8 to 32, fc 64, RoI pooling
-  3x3 on the 4x4 map of a 64x64 image, K = 3, no dropout) on two synthetic images with synthetic
-  ground truth and jittered proposals, without the bias learning-rate multiplier, flipping or
-  the schedule.
+Deviations from the paper are listed once, in the entry ``fast-rcnn`` (catalog/detection/fast-rcnn.yaml).
 """
 
 from __future__ import annotations
@@ -77,8 +56,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.boxes import box_iou, encode_boxes
+from implementations.kit.detection_smoke import detector_case, jittered_boxes, synthetic_ground_truth, training_step
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -196,35 +177,7 @@ class FastRCNN(nn.Module):
         return self.head(pooled)
 
 
-# --- boxes, RoI sampling and the loss -----------------------------------------------------------
-
-
-def box_iou(a: Tensor, b: Tensor) -> Tensor:
-    """IoU of every pair of corner boxes: (A, 4), (B, 4) -> (A, B)."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)  # (A, B)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=1e-9)
-
-
-def encode_boxes(proposals: Tensor, gt: Tensor) -> Tensor:
-    """R-CNN regression targets v of gt relative to proposals: (R, 4), (R, 4) corners -> (R, 4) (tx, ty, tw, th)."""
-    pw, ph = proposals[:, 2] - proposals[:, 0], proposals[:, 3] - proposals[:, 1]
-    px, py = proposals[:, 0] + 0.5 * pw, proposals[:, 1] + 0.5 * ph
-    gw, gh = gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1]
-    gx, gy = gt[:, 0] + 0.5 * gw, gt[:, 1] + 0.5 * gh
-    return torch.stack([(gx - px) / pw, (gy - py) / ph, torch.log(gw / pw), torch.log(gh / ph)], dim=1)
-
-
-def decode_boxes(boxes: Tensor, deltas: Tensor) -> Tensor:
-    """Inverse of :func:`encode_boxes`: apply (tx, ty, tw, th) offsets (R, 4) to corner boxes (R, 4)."""
-    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    cx, cy = boxes[:, 0] + 0.5 * w, boxes[:, 1] + 0.5 * h
-    cx, cy = cx + deltas[:, 0] * w, cy + deltas[:, 1] * h
-    w, h = w * torch.exp(deltas[:, 2]), h * torch.exp(deltas[:, 3])
-    return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], dim=1)
+# --- RoI sampling and the loss -----------------------------------------------------------
 
 
 def sample_rois(
@@ -292,76 +245,43 @@ SMOKE = FastRCNNConfig(
 )
 
 
-def synthetic_ground_truth(
-    generator: torch.Generator, n: int, objects: int, num_classes: int, size: int
-) -> tuple[Tensor, Tensor]:
-    """Random boxes of 20-60 % of the image side, (n, objects, 4) corners, and labels (n, objects) covering every class."""
-    wh = (torch.rand(n, objects, 2, generator=generator) * 0.4 + 0.2) * size
-    xy = torch.rand(n, objects, 2, generator=generator) * (size - wh)
-    boxes = torch.cat([xy, xy + wh], -1)
-    labels = (torch.randperm(n * objects, generator=generator) % num_classes + 1).view(n, objects)
-    return boxes, labels
-
-
-def jittered_proposals(generator: torch.Generator, gt: Tensor, per_box: int, size: int) -> Tensor:
-    """Synthetic "selective search" proposals: each gt box (G, 4) shifted and rescaled at random -> (G * per_box, 4)."""
-    g = gt.shape[0]
-    w, h = (gt[:, 2] - gt[:, 0]).repeat(per_box), (gt[:, 3] - gt[:, 1]).repeat(per_box)
-    cx, cy = gt[:, 0].repeat(per_box) + w / 2, gt[:, 1].repeat(per_box) + h / 2
-    shift = torch.randn(g * per_box, 2, generator=generator) * 0.3
-    scale = torch.exp(torch.randn(g * per_box, 2, generator=generator) * 0.3)
-    cx, cy, w, h = cx + shift[:, 0] * w, cy + shift[:, 1] * h, w * scale[:, 0], h * scale[:, 1]
-    boxes = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
-    return boxes.clamp(0, size)
-
-
-def fast_rcnn_smoke(generator: torch.Generator, cfg: FastRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
+def fast_rcnn_smoke(rng: torch.Generator, cfg: FastRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
     """Two synthetic images, three objects each, 24 jittered proposals per object; 16 RoIs per image."""
     model = FastRCNN(cfg)
     n, size = cfg.images_per_batch, cfg.image_scale
-    gt_boxes, gt_labels = synthetic_ground_truth(generator, n, 3, cfg.num_classes, size)
+    gt_boxes, gt_labels = synthetic_ground_truth(rng, n, 3, cfg.num_classes, size)
     rois, labels, targets = [], [], []
     for i in range(n):
-        proposals = torch.cat([gt_boxes[i], jittered_proposals(generator, gt_boxes[i], 24, size)])  # gt boxes count too
-        priority = torch.rand(proposals.shape[0], generator=generator)
+        proposals = torch.cat([gt_boxes[i], jittered_boxes(rng, gt_boxes[i], 24, size)])  # gt boxes count too
+        priority = torch.rand(proposals.shape[0], generator=rng)
         r, lab, t = sample_rois(cfg, proposals, gt_boxes[i], gt_labels[i], priority)
         rois.append(torch.cat([torch.full((r.shape[0], 1), float(i)), r], 1))  # (R_i, 5)
         labels.append(lab)
         targets.append(t)
     labels_all = torch.cat(labels)
     batch = {
-        "image": random_images(generator, n, (cfg.in_channels, size, size)),  # (N, 3, 64, 64)
+        "image": random_images(rng, n, (cfg.in_channels, size, size)),  # (N, 3, 64, 64)
         "rois": torch.cat(rois),  # (R, 5)
         "labels": labels_all,  # (R,)
         "targets": normalise_targets(torch.cat(targets), labels_all),  # (R, 4)
     }
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
+    def losses(b: dict[str, Tensor]) -> dict[str, Tensor]:
         scores, deltas = model(b["image"], b["rois"])
-        losses = multitask_loss(scores, deltas, b["labels"], b["targets"], cfg.loss_lambda)
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
+        return multitask_loss(scores, deltas, b["labels"], b["targets"], cfg.loss_lambda)
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            scores, deltas = model(b["image"], b["rois"])
-        finally:
-            model.train()
+        scores, deltas = model(b["image"], b["rois"])
         return {"class_scores": scores, "box_deltas": deltas}
 
     r = batch["rois"].shape[0]
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
+    return detector_case(
+        model,
+        batch,
+        step=training_step(model, opt, losses),
         outputs=outputs,
         output_shapes={"class_scores": (r, cfg.num_classes + 1), "box_deltas": (r, 4 * cfg.num_classes)},
-        monitor="loss",
         steps=steps,
     )
 

@@ -18,7 +18,8 @@ fc7, a (K + 1)-way classifier and class-specific box regressors. On a 600x1000 i
 Anchors (Section 3.1.1, 3.3): k = 9 reference boxes centred on every feature cell, of areas 128^2,
 256^2 and 512^2 pixels and aspect ratios 1:1, 1:2 and 2:1. The regression targets are those of
 Fast R-CNN, relative to the anchor: t_x = (x - x_a) / w_a, t_y = (y - y_a) / h_a,
-t_w = log(w / w_a), t_h = log(h / h_a).
+t_w = log(w / w_a), t_h = log(h / h_a). Anchors, the box encoding and NMS come from the shared
+kit, :mod:`implementations.kit.boxes`.
 
 Anchor labels (Section 3.1.2): positive for the anchor(s) with the highest IoU with a ground-truth
 box and for every anchor with IoU > 0.7 with any ground-truth box; negative when its IoU is below
@@ -40,52 +41,39 @@ mini-batch (shorter side 600). The paper trains the RPN and the detector by 4-st
 training (Section 3.2); approximate joint training, one network with the two losses added and
 the proposals taken as constants, is its alternative (ii).
 
-Deviations from the paper:
-
-* The Fast R-CNN head is :mod:`implementations.fast_rcnn`'s, with its deviations (4K box outputs,
-  RoI pooling by rounding plus adaptive max pooling, continuous box coordinates, max pools that
-  round up); the two-class softmax is the paper's cls layer as implemented ("2k scores").
-* The smoke case trains the RPN and detector losses together in one network on one batch, with the
-  detector's RoIs sampled once from the proposals of the RPN as built (fixed, like the stored
-  proposals of step 2 of the alternating training) so that the batch stays fixed; neither the
-  4-step alternating training of the paper's results nor approximate joint training with fresh
-  proposals at every step is run.
-* Details the paper leaves open come from the authors' py-faster-rcnn: anchor centres on the cells,
-  the 12000 (train) / 6000 (test) best boxes kept before NMS, proposals narrower or shorter than
-  16 pixels dropped, ground-truth boxes added to the detector's candidate RoIs, 128 RoIs per image
-  for the detector with Fast R-CNN's sampling, detector targets divided by (0.1, 0.1, 0.2, 0.2).
-* Initialisation of the trunk and fc6/fc7 is PyTorch's default, not ImageNet VGG-16; every layer
-  is trainable. NMS is a Python loop over the kept boxes. Test-time per-class NMS of detections is
-  not built; ``forward`` returns the RPN outputs and the proposals.
-* Not trained on VOC: the smoke case trains a narrow version (widths 8 to 32, RPN width 32, anchors
-  of 12, 24 and 40 pixels, 32 anchors and 16 RoIs per image, K = 3, no dropout) on one synthetic
-  64x64 image with three synthetic boxes, without the learning-rate schedule.
+Deviations from the paper are listed once, in the entry ``faster-rcnn`` (catalog/detection/faster-rcnn.yaml).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.fast_rcnn import SMOKE as FAST_RCNN_SMOKE
 from implementations.fast_rcnn import (
     FastRCNNConfig,
     FastRCNNHead,
-    box_iou,
-    decode_boxes,
-    encode_boxes,
     multitask_loss,
     roi_max_pool,
     sample_rois,
     smooth_l1,
-    synthetic_ground_truth,
     vgg_trunk,
 )
+from implementations.kit.boxes import (
+    box_iou,
+    clip_boxes,
+    decode_boxes,
+    encode_boxes,
+    grid_anchors,
+    nms,
+    reference_anchors,
+)
+from implementations.kit.detection_smoke import detector_case, synthetic_ground_truth, training_step
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -115,28 +103,6 @@ class FasterRCNNConfig:
         return len(self.anchor_scales) * len(self.anchor_ratios)
 
 
-# --- anchors (Section 3.1.1) --------------------------------------------------------------------
-
-
-def reference_anchors(scales: tuple[float, ...], ratios: tuple[float, ...]) -> Tensor:
-    """The k anchors around the origin: (k, 4) corners; area scale^2, height / width = ratio."""
-    boxes = []
-    for ratio in ratios:
-        for scale in scales:
-            w, h = scale / math.sqrt(ratio), scale * math.sqrt(ratio)
-            boxes.append([-w / 2, -h / 2, w / 2, h / 2])
-    return torch.tensor(boxes)
-
-
-def grid_anchors(reference: Tensor, height: int, width: int, stride: int) -> Tensor:
-    """Anchors at the centre of every cell of an (height, width) map: (height * width * k, 4), cell-major."""
-    ys = (torch.arange(height, dtype=reference.dtype, device=reference.device) + 0.5) * stride
-    xs = (torch.arange(width, dtype=reference.dtype, device=reference.device) + 0.5) * stride
-    cy, cx = torch.meshgrid(ys, xs, indexing="ij")  # (h, w)
-    centres = torch.stack([cx, cy, cx, cy], dim=-1).view(-1, 1, 4)  # (h*w, 1, 4)
-    return (centres + reference.view(1, -1, 4)).view(-1, 4)  # (h*w*k, 4)
-
-
 # --- the Region Proposal Network (Section 3.1) ---------------------------------------------------
 
 
@@ -162,21 +128,6 @@ class RegionProposalNetwork(nn.Module):
         return scores, deltas
 
 
-def nms(boxes: Tensor, scores: Tensor, iou_threshold: float, max_keep: int) -> Tensor:
-    """Greedy non-maximum suppression: indices of the kept boxes, best first, at most max_keep.
-
-    Take the best-scoring box left, drop every remaining box that overlaps it by IoU > threshold, repeat.
-    """
-    remaining = scores.argsort(descending=True)
-    keep = []
-    while remaining.numel() > 0 and len(keep) < max_keep:
-        best, rest = remaining[0], remaining[1:]
-        keep.append(best)
-        overlap = box_iou(boxes[best].view(1, 4), boxes[rest])[0]  # (len(rest),)
-        remaining = rest[overlap <= iou_threshold]
-    return torch.stack(keep) if keep else remaining
-
-
 @torch.no_grad()
 def propose(
     cfg: FasterRCNNConfig, anchors: Tensor, scores: Tensor, deltas: Tensor, image_size: tuple[int, int], training: bool
@@ -184,10 +135,7 @@ def propose(
     """One image's proposals (Section 3.3): anchors (A, 4), scores (A, 2), deltas (A, 4) -> (P, 4)."""
     h, w = image_size
     objectness = scores.softmax(-1)[:, 1]  # (A,)
-    boxes = decode_boxes(anchors, deltas)  # (A, 4)
-    boxes = torch.stack(
-        [boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1
-    )
+    boxes = clip_boxes(decode_boxes(anchors, deltas), h, w)  # (A, 4) regressed anchors inside the image
     big = ((boxes[:, 2] - boxes[:, 0]) >= cfg.min_size) & ((boxes[:, 3] - boxes[:, 1]) >= cfg.min_size)
     boxes, objectness = boxes[big], objectness[big]
     mode = 0 if training else 1
@@ -272,22 +220,64 @@ def rpn_loss(
     return {"rpn_cls": l_cls, "rpn_reg": l_reg, "rpn": l_cls + lam * l_reg}
 
 
+def mean_rpn_loss(
+    scores: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor, num_locations: int, lam: float
+) -> dict[str, Tensor]:
+    """:func:`rpn_loss` of each image, averaged over the batch: scores (N, A, 2), deltas (N, A, 4), labels (N, A),
+    targets (N, A, 4)."""
+    n = scores.shape[0]
+    per_image = [rpn_loss(scores[i], deltas[i], labels[i], targets[i], num_locations, lam) for i in range(n)]
+    return {key: sum(r[key] for r in per_image) / n for key in per_image[0]}
+
+
+# --- the fixed training batch of the RPN and the detector ----------------------------------------
+
+
+def training_targets(
+    cfg: FasterRCNNConfig,
+    detector: FastRCNNConfig,
+    anchors: Tensor,
+    proposals: list[Tensor],
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    image_size: tuple[int, int],
+    target_stds: tuple[float, ...],
+    rng: torch.Generator,
+) -> dict[str, Tensor]:
+    """Targets of both stages for a batch, drawn once: the anchor mini-batch of each image, and the
+    detector's RoIs sampled from its proposals with the ground-truth boxes added (py-faster-rcnn).
+
+    anchors (A, 4); proposals, one (P_i, 4) per image; gt_boxes (N, G, 4), gt_labels (N, G) in 1..K.
+    Returns ``anchor_labels`` (N, A) (1, 0 or -1: not sampled), ``anchor_targets`` (N, A, 4), ``rois``
+    (R, 5) rows (image index, x1, y1, x2, y2), ``labels`` (R,) and ``targets`` (R, 4) divided by ``target_stds``.
+    """
+    anchor_labels, anchor_targets, rois, labels, targets = [], [], [], [], []
+    for i, image_proposals in enumerate(proposals):
+        lab, t = label_anchors(cfg, anchors, gt_boxes[i], image_size, torch.rand(len(anchors), generator=rng))
+        anchor_labels.append(lab)
+        anchor_targets.append(t)
+        candidates = torch.cat([image_proposals, gt_boxes[i]])  # the gt boxes are candidate RoIs too
+        r, lab, t = sample_rois(
+            detector, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=rng)
+        )
+        rois.append(torch.cat([torch.full_like(r[:, :1], float(i)), r], 1))  # (R_i, 5)
+        labels.append(lab)
+        targets.append(t / torch.tensor(target_stds))
+    return {
+        "anchor_labels": torch.stack(anchor_labels),  # (N, A)
+        "anchor_targets": torch.stack(anchor_targets),  # (N, A, 4)
+        "rois": torch.cat(rois),  # (R, 5)
+        "labels": torch.cat(labels),  # (R,)
+        "targets": torch.cat(targets),  # (R, 4)
+    }
+
+
 # --- paper and smoke configurations ------------------------------------------------------------
 
 FASTER_RCNN_VGG16 = FasterRCNNConfig()
 
 SMOKE = FasterRCNNConfig(
-    detector=FastRCNNConfig(
-        widths=(8, 16, 32, 32, 32),
-        roi_size=3,  # on the 4x4 map of a 64x64 image
-        fc_width=64,
-        num_classes=3,
-        dropout=0.0,  # one batch: dropout noise would hide whether it is learnt
-        images_per_batch=1,
-        rois_per_image=16,
-        image_scale=64,
-        max_size=64,
-    ),
+    detector=replace(FAST_RCNN_SMOKE, images_per_batch=1),  # Fast R-CNN's narrow detector, one image per batch
     rpn_width=32,
     anchor_scales=(12.0, 24.0, 40.0),
     rpn_batch=32,
@@ -297,7 +287,7 @@ SMOKE = FasterRCNNConfig(
 )
 
 
-def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
+def faster_rcnn_smoke(rng: torch.Generator, cfg: FasterRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
     """One synthetic image with three boxes; the RPN and detector losses are trained together.
 
     The detector's RoIs are sampled once, when the case is built, from the proposals of the RPN as
@@ -307,65 +297,36 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
     det = cfg.detector
     model = FasterRCNN(cfg)
     n, size = det.images_per_batch, det.image_scale
-    images = random_images(generator, n, (det.in_channels, size, size))  # (N, 3, 64, 64)
-    gt_boxes, gt_labels = synthetic_ground_truth(generator, n, 3, det.num_classes, size)  # (N, 3, 4), (N, 3)
+    images = random_images(rng, n, (det.in_channels, size, size))  # (N, 3, 64, 64)
+    gt_boxes, gt_labels = synthetic_ground_truth(rng, n, 3, det.num_classes, size)  # (N, 3, 4), (N, 3)
     with torch.no_grad():
         out = model(images)
     anchors = out["anchors"]  # (A, 4)
-    anchor_labels, anchor_targets, rois, labels, targets = [], [], [], [], []
-    for i, proposals in enumerate(out["proposals"]):
-        lab, t = label_anchors(cfg, anchors, gt_boxes[i], (size, size), torch.rand(len(anchors), generator=generator))
-        anchor_labels.append(lab)
-        anchor_targets.append(t)
-        candidates = torch.cat([proposals, gt_boxes[i]])  # the gt boxes are candidates too (py-faster-rcnn)
-        r, lab, t = sample_rois(
-            det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator)
-        )
-        rois.append(torch.cat([torch.full_like(r[:, :1], float(i)), r], 1))  # (R_i, 5)
-        labels.append(lab)
-        targets.append(t / torch.tensor(cfg.target_stds))
-    batch = {
-        "image": images,
-        "anchor_labels": torch.stack(anchor_labels),  # (N, A): 1, 0 or -1 (not sampled)
-        "anchor_targets": torch.stack(anchor_targets),  # (N, A, 4)
-        "rois": torch.cat(rois),  # (R, 5)
-        "labels": torch.cat(labels),  # (R,)
-        "targets": torch.cat(targets),  # (R, 4)
-    }
+    targets = training_targets(
+        cfg, det, anchors, out["proposals"], gt_boxes, gt_labels, (size, size), cfg.target_stds, rng
+    )
+    batch = {"image": images, **targets}
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
+    def losses(b: dict[str, Tensor]) -> dict[str, Tensor]:
         out = model(b["image"])
         locations = out["features"].shape[-2] * out["features"].shape[-1]  # N_reg: anchor locations
-        rpn = [
-            rpn_loss(
-                out["rpn_scores"][i],
-                out["rpn_deltas"][i],
-                b["anchor_labels"][i],
-                b["anchor_targets"][i],
-                locations,
-                cfg.rpn_lambda,
-            )
-            for i in range(n)
-        ]
+        rpn = mean_rpn_loss(
+            out["rpn_scores"], out["rpn_deltas"], b["anchor_labels"], b["anchor_targets"], locations, cfg.rpn_lambda
+        )
         class_scores, box_deltas = model.detect(out["features"], b["rois"])
         detection = multitask_loss(class_scores, box_deltas, b["labels"], b["targets"], det.loss_lambda)
-        rpn_terms = {key: sum(r[key] for r in rpn) / n for key in rpn[0]}  # averaged over the images
-        losses = {"loss": rpn_terms["rpn"] + detection["loss"], **rpn_terms}  # the monitored total first
-        losses.update({"det_cls": detection["cls"], "det_loc": detection["loc"], "detector": detection["loss"]})
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
+        return {
+            "loss": rpn["rpn"] + detection["loss"],  # the monitored total first
+            **rpn,
+            "det_cls": detection["cls"],
+            "det_loc": detection["loc"],
+            "detector": detection["loss"],
+        }
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            out = model(b["image"])
-            class_scores, box_deltas = model.detect(out["features"], b["rois"])
-        finally:
-            model.train()
+        out = model(b["image"])
+        class_scores, box_deltas = model.detect(out["features"], b["rois"])
         return {
             "rpn_scores": out["rpn_scores"],
             "rpn_deltas": out["rpn_deltas"],
@@ -373,22 +334,10 @@ def faster_rcnn_smoke(generator: torch.Generator, cfg: FasterRCNNConfig = SMOKE,
             "box_deltas": box_deltas,
         }
 
-    a, r = anchors.shape[0], batch["rois"].shape[0]
-    k = det.num_classes
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={
-            "rpn_scores": (n, a, 2),
-            "rpn_deltas": (n, a, 4),
-            "class_scores": (r, k + 1),
-            "box_deltas": (r, 4 * k),
-        },
-        monitor="loss",
-        steps=steps,
-    )
+    a, r, k = anchors.shape[0], batch["rois"].shape[0], det.num_classes
+    shapes = {"rpn_scores": (n, a, 2), "rpn_deltas": (n, a, 4), "class_scores": (r, k + 1), "box_deltas": (r, 4 * k)}
+    step = training_step(model, opt, losses)
+    return detector_case(model, batch, step=step, outputs=outputs, output_shapes=shapes, steps=steps)
 
 
 # input_shape is None: proposals come from data-dependent NMS, which the meta-device FLOP count cannot run

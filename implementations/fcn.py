@@ -39,36 +39,29 @@ and dropout is kept where VGG had it. The final upsampling filters are fixed to 
 interpolation, the intermediate x2 upsamplings start bilinear and are learned. FCN-16s is
 fine-tuned from FCN-32s and FCN-8s from FCN-16s (Section 4.2), the new skip scores zero-initialised.
 
-Deviations from the paper:
-
-* Initialisation of the VGG layers is PyTorch's default; the paper starts from ImageNet-trained
-  VGG-16 (not downloaded here). The score layers are zero-initialised as in the paper.
-* The fixed bilinear upsamplings are buffers applied channel by channel (a grouped transposed
-  convolution); Caffe stores them as full 21x21 deconvolution weights that are never updated. They
-  are not learned in either case and are not counted as parameters.
-* The padding of 100 and the crop offsets come from the authors' code, not the paper.
-* The smoke loss is averaged over pixels (the paper sums), so the learning rate does not depend on
-  the image size; staged training (32s -> 16s -> 8s), the bias learning-rate doubling and weight
-  decay are left out of the smoke case.
-* Not trained on PASCAL VOC; the smoke cases train narrow versions (widths 8 to 32, fc 64,
-  5 classes) on one synthetic 32x32 image.
+Deviations from the paper are listed once, in the entry ``fcn`` (catalog/segmentation/fcn.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.loss_case import loss_case
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
+
+Skip = Literal["pool4", "pool3"]  # the finer layers whose scores are fused (Section 4.2, Figure 3)
+SKIP_NETS: tuple[tuple[Skip, ...], ...] = ((), ("pool4",), ("pool4", "pool3"))  # FCN-32s, FCN-16s, FCN-8s
 
 
 @dataclass(frozen=True)
 class FCNConfig:
-    skips: tuple[str, ...] = ()  # () FCN-32s, ("pool4",) FCN-16s, ("pool4", "pool3") FCN-8s (Section 4.2)
+    skips: tuple[Skip, ...] = ()  # () FCN-32s, ("pool4",) FCN-16s, ("pool4", "pool3") FCN-8s (Section 4.2)
     stage_depths: tuple[int, ...] = (2, 2, 3, 3, 3)  # VGG-16, configuration D
     widths: tuple[int, ...] = (64, 128, 256, 512, 512)  # VGG-16
     fc_width: int = 4096  # fc6, fc7
@@ -83,6 +76,10 @@ class FCNConfig:
     lr: float = 1e-4  # Section 4.3, FCN-VGG16
     momentum: float = 0.9  # Section 4.3
     batch_size: int = 20  # Section 4.3
+
+    def __post_init__(self) -> None:
+        if self.skips not in SKIP_NETS:
+            raise ValueError(f"skips must be one of {', '.join(map(repr, SKIP_NETS))}, got {self.skips!r}")
 
     @property
     def output_stride(self) -> int:
@@ -187,16 +184,16 @@ def pixel_cross_entropy(logits: Tensor, labels: Tensor, ignore_label: int = 255)
     return F.cross_entropy(logits, labels, ignore_index=ignore_label)
 
 
-def synthetic_scene(generator: torch.Generator, batch_size: int, size: int, num_classes: int, ignore: int):
+def synthetic_scene(rng: torch.Generator, batch_size: int, size: int, num_classes: int, ignore: int):
     """Images of a few coloured rectangles on a background, the matching labels, and a void border."""
     labels = torch.zeros(batch_size, size, size, dtype=torch.long)
     for b in range(batch_size):
         for _ in range(3):
-            y0, x0 = torch.randint(0, size // 2, (2,), generator=generator).tolist()
-            hh, ww = torch.randint(size // 4, size // 2, (2,), generator=generator).tolist()
-            labels[b, y0 : y0 + hh, x0 : x0 + ww] = torch.randint(1, num_classes, (1,), generator=generator)
-    colours = torch.randn(num_classes, 3, generator=generator)  # one colour per class
-    images = colours[labels].permute(0, 3, 1, 2) + 0.3 * torch.randn(batch_size, 3, size, size, generator=generator)
+            y0, x0 = torch.randint(0, size // 2, (2,), generator=rng).tolist()
+            hh, ww = torch.randint(size // 4, size // 2, (2,), generator=rng).tolist()
+            labels[b, y0 : y0 + hh, x0 : x0 + ww] = torch.randint(1, num_classes, (1,), generator=rng)
+    colours = torch.randn(num_classes, 3, generator=rng)  # one colour per class
+    images = colours[labels].permute(0, 3, 1, 2) + 0.3 * torch.randn(batch_size, 3, size, size, generator=rng)
     labels[:, :, :2] = ignore  # a strip of void pixels, ignored by the loss
     return images, labels
 
@@ -207,32 +204,18 @@ PASCAL_8S = FCNConfig(skips=("pool4", "pool3"))
 
 
 def _smoke(cfg: FCNConfig):
-    def smoke(generator: torch.Generator) -> SmokeCase:
+    def smoke(rng: torch.Generator) -> SmokeCase:
         small = FCNConfig(skips=cfg.skips, widths=(8, 16, 32, 32, 32), fc_width=64, num_classes=5, lr=0.05)
         model = FCN(small)
         batch_size, size = 1, 32
-        images, labels = synthetic_scene(generator, batch_size, size, small.num_classes, small.ignore_label)
-        batch = {"image": images, "label": labels}  # (B, 3, 32, 32), (B, 32, 32)
-        opt = torch.optim.SGD(model.parameters(), lr=small.lr, momentum=small.momentum)
-
-        def step(b: dict[str, Tensor]) -> Losses:
-            model.train()
-            opt.zero_grad(set_to_none=True)
-            loss = pixel_cross_entropy(model(b["image"]), b["label"], small.ignore_label)
-            loss.backward()
-            opt.step()
-            return {"loss": loss.detach()}
-
-        def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-            return {"logits": model(b["image"])}
-
-        return SmokeCase(
-            networks={"fcn": model},
-            batch=batch,
-            step=step,
-            outputs=outputs,
+        images, labels = synthetic_scene(rng, batch_size, size, small.num_classes, small.ignore_label)
+        return loss_case(
+            {"fcn": model},
+            {"image": images, "label": labels},  # (B, 3, 32, 32), (B, 32, 32)
+            torch.optim.SGD(model.parameters(), lr=small.lr, momentum=small.momentum),
+            losses=lambda b: pixel_cross_entropy(model(b["image"]), b["label"], small.ignore_label),
+            outputs=lambda b: {"logits": model(b["image"])},
             output_shapes={"logits": (batch_size, small.num_classes, size, size)},
-            monitor="loss",
         )
 
     return smoke

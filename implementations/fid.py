@@ -32,20 +32,7 @@ The feature network (``frechet_inception_distance``, the paper configuration):
         (``implementations.inception_v3``, no auxiliary head)     -> (B, 2048, 8, 8)
     global average pool ("pool_3")                               -> (B, 2048)
 
-Deviations from the paper:
-
-* Random weights: the paper uses the ImageNet-trained Inception graph of 2015-12-05 released with
-  TensorFlow; nothing is downloaded here, so the network is the architecture only.
-* The Inception-v3 definition is this project's (TF-slim widths, BN with scale and shift); the
-  2015-12-05 graph that the authors' code loads differs in details (its BN, average-pool padding
-  and input normalisation inside the graph).
-* Eigendecompositions instead of ``scipy.linalg.sqrtm``; the same value up to round-off. The
-  ``eps`` ridge of the authors' code (added to both covariances only when their product is
-  singular) is available but off by default.
-* Not computed on 50,000 CIFAR-10/CelebA samples: the smoke case trains a tiny generator to
-  minimise the FID between its samples and one fixed real batch, under a small frozen random
-  Inception-v3 (one module per stage, widths divided by 128, 75x75 inputs, 24 features) with more
-  samples (32) than feature dimensions, so that both covariances have full rank.
+Deviations from the paper are listed once, in the entry ``fid`` (catalog/evaluation/fid.yaml).
 """
 
 from __future__ import annotations
@@ -57,8 +44,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.inception_v3 import InceptionV3, InceptionV3Config
+from implementations.kit.inception_features import METRIC_SMOKE, InceptionPool3, SmokeGenerator, freeze, metric_case
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -76,28 +64,9 @@ class FIDConfig:
 # --- the feature network -----------------------------------------------------------------------
 
 
-class InceptionPool3(nn.Module):
-    """Inception-v3 cut at its last pooling layer: (B, 3, H, W) -> (B, 2048) pool_3 features."""
-
-    def __init__(self, cfg: InceptionV3Config, image_size: int):
-        super().__init__()
-        net = InceptionV3(replace(cfg, aux_classifier=False))
-        self.stem, self.to_17, self.to_8 = net.stem, net.to_17, net.to_8  # the classifier is dropped
-        self.image_size = image_size
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, D)
-        if x.shape[-2:] != (self.image_size, self.image_size):
-            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
-        h = self.to_8(self.to_17(self.stem(x)))  # (B, 2048, 8, 8)
-        return h.mean(dim=(2, 3))  # pool_3: (B, 2048)
-
-
-def freeze(net: nn.Module) -> nn.Module:
-    """A fixed feature network: He-normal weights (a stand-in for the trained ones), no gradients, eval mode."""
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-    return net.requires_grad_(False).eval()
+def pool3_features(cfg: InceptionV3Config, image_size: int) -> InceptionPool3:
+    """Inception-v3 (no auxiliary head) cut at pool_3: (B, 3, H, W) -> (B, 2048)."""
+    return InceptionPool3(InceptionV3(replace(cfg, aux_classifier=False)), image_size)
 
 
 # --- the distance ------------------------------------------------------------------------------
@@ -147,7 +116,7 @@ class FrechetInceptionDistance(nn.Module):
     def __init__(self, cfg: FIDConfig):
         super().__init__()
         self.cfg = cfg
-        self.features = InceptionPool3(cfg.inception, cfg.image_size)
+        self.features = pool3_features(cfg.inception, cfg.image_size)
 
     def forward(self, images: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, 2048)
         return self.features(images)
@@ -167,78 +136,42 @@ PAPER = FIDConfig()
 # --- smoke case: a generator trained to minimise FID -------------------------------------------
 
 
-class SmokeGenerator(nn.Module):
-    """A tiny convolutional generator: z (B, z_dim) -> (B, 3, 16, 16) in [-1, 1]."""
-
-    def __init__(self, z_dim: int = 16, width: int = 32):
-        super().__init__()
-        self.width = width
-        self.project = nn.Sequential(nn.Linear(z_dim, width * 4 * 4), nn.ReLU())  # (B, 32*4*4)
-        self.convs = nn.Sequential(
-            nn.ConvTranspose2d(width, width // 2, 4, 2, 1),
-            nn.ReLU(),  # (B, 16, 8, 8)
-            nn.ConvTranspose2d(width // 2, 3, 4, 2, 1),
-            nn.Tanh(),  # (B, 3, 16, 16)
-        )
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.convs(self.project(z).view(-1, self.width, 4, 4))
+SMOKE_INCEPTION = InceptionV3Config(**METRIC_SMOKE.inception_args)  # one module per stage, widths / 128
 
 
-SMOKE_INCEPTION = InceptionV3Config(
-    num_classes=10, width_divisor=128, a_pool_features=(32,), c_channels_7x7=(128,), num_e=1, aux_classifier=False
-)  # one module per stage, widths / 128 (at least 4): 24 pool_3 features
-SMOKE_IMAGE_SIZE = 75  # the smallest input Inception-v3 takes (grids 7, 3, 1 at the three stages)
-
-
-def smooth_images(generator: torch.Generator, batch_size: int, size: int) -> Tensor:
+def smooth_images(rng: torch.Generator, batch_size: int, size: int) -> Tensor:
     """Synthetic "photographs" in [-1, 1]: upsampled coarse noise, so that they are not pure noise."""
-    coarse = torch.tanh(random_images(generator, batch_size, (3, size // 4, size // 4)))
+    coarse = torch.tanh(random_images(rng, batch_size, (3, size // 4, size // 4)))
     return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def frechet_inception_distance_smoke(generator: torch.Generator) -> SmokeCase:
-    cfg = replace(PAPER, inception=SMOKE_INCEPTION, image_size=SMOKE_IMAGE_SIZE)
-    n, z_dim = 32, 16  # more samples than the 24 feature dimensions: full-rank covariances
+def frechet_inception_distance_smoke(rng: torch.Generator) -> SmokeCase:
+    cfg = replace(PAPER, inception=SMOKE_INCEPTION, image_size=METRIC_SMOKE.image_size)
+    n, z_dim = METRIC_SMOKE.samples, METRIC_SMOKE.z_dim  # more samples (32) than features (24): full-rank covariances
     g = SmokeGenerator(z_dim)
     metric = FrechetInceptionDistance(cfg)
     freeze(metric)
-    real = smooth_images(generator, n, 16)
+    real = smooth_images(rng, n, 16)
     with torch.no_grad():
         mu_r, c_r = metric.statistics(real)  # the reference statistics, computed once
-    batch = {"z": torch.randn(n, z_dim, generator=generator), "mu_real": mu_r, "cov_real": c_r}
-    opt = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)
+    batch = {"z": torch.randn(n, z_dim, generator=rng), "mu_real": mu_r, "cov_real": c_r}
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        g.train()
-        opt.zero_grad(set_to_none=True)
-        mu_g, c_g = gaussian_statistics(metric(g(b["z"])).double())
-        fid = frechet_distance(b["mu_real"], b["cov_real"], mu_g, c_g, cfg.eps)  # the generated set second
-        fid.backward()
-        opt.step()
-        return {"loss": fid.detach().float()}
-
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        samples = g(b["z"])
+    def fid_of(samples: Tensor, b: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         features = metric(samples)
         mu_g, c_g = gaussian_statistics(features.double())
-        return {
-            "samples": samples,
-            "features": features,
-            "fid": frechet_distance(b["mu_real"], b["cov_real"], mu_g, c_g),
-        }
+        return features, frechet_distance(b["mu_real"], b["cov_real"], mu_g, c_g, cfg.eps)  # the generated set second
 
-    return SmokeCase(
-        networks={"generator": g, "metric": metric},  # the metric's parameters are frozen: not trained
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (n, 3, 16, 16), "features": (n, 24), "fid": ()},
-        monitor="loss",
-        steps=8,
-        notes=[
-            "the Inception feature network has random frozen weights (no download); a real FID loads the ImageNet-trained graph"
-        ],
+    return metric_case(
+        g,
+        metric,
+        batch,
+        metric_name="metric",
+        objective=lambda samples, b: {"loss": fid_of(samples, b)[1]},  # minimise the FID
+        outputs=lambda samples, b: dict(zip(("features", "fid"), fid_of(samples, b))),
+        output_shapes={"samples": (n, 3, 16, 16), "features": (n, METRIC_SMOKE.features), "fid": ()},
+        optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas),
+        note="the Inception feature network has random frozen weights (no download); "
+        "a real FID loads the ImageNet-trained graph",
     )
 
 

@@ -27,14 +27,7 @@ Parameters: 6,998,552 for the inference network (``googlenet_inference``) agains
 and leave out biases, hence a 3 % gap. The two auxiliary heads add 6,379,728 (``googlenet``,
 13,378,280 in all). Multiply-adds: Table 1 gives 1.5 G; torch's counter finds 1.58 G.
 
-Deviations from the paper:
-
-* LRN values are not given in the paper; this uses size 5, alpha 1e-4, beta 0.75, k 1 (those of the
-  authors' group's Caffe reference model, BVLC GoogLeNet).
-* Pooling rounds up (Caffe's convention), which gives Table 1's map sizes (112, 56, 28, 14, 7).
-* Initialisation is PyTorch's default; the paper does not state its initialisation.
-* The smoke case trains a narrow GoogLeNet (one or two Inception modules per stage, widths divided
-  by 4) on 96x96 inputs, with both auxiliary heads (none for ``googlenet_inference``).
+Deviations from the paper are listed once, in the entry ``googlenet`` (catalog/classification/googlenet.yaml).
 """
 
 from __future__ import annotations
@@ -44,8 +37,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -210,12 +203,12 @@ def _smoke_config(aux_classifiers: bool) -> GoogLeNetConfig:
     )
 
 
-def googlenet_smoke(generator: torch.Generator) -> SmokeCase:
-    return classifier_case(GoogLeNet(_smoke_config(True)), generator, input_shape=(3, 96, 96), num_classes=10)
+def googlenet_smoke(rng: torch.Generator) -> SmokeCase:
+    return classifier_case(GoogLeNet(_smoke_config(True)), rng, input_shape=(3, 96, 96), num_classes=10)
 
 
-def googlenet_inference_smoke(generator: torch.Generator) -> SmokeCase:
-    return classifier_case(GoogLeNet(_smoke_config(False)), generator, input_shape=(3, 96, 96), num_classes=10)
+def googlenet_inference_smoke(rng: torch.Generator) -> SmokeCase:
+    return classifier_case(GoogLeNet(_smoke_config(False)), rng, input_shape=(3, 96, 96), num_classes=10)
 
 
 @register_model(entry="googlenet", smoke=googlenet_smoke, input_shape=(3, 224, 224))

@@ -35,6 +35,10 @@ activations after each of the first ten layers of G, and sums their penalties. T
     11, 12  128x128                                 -> (B, 128, 128, 128)
     13 toRGB 1x1, linear                            -> (B, 3, 128, 128)
 
+The paper's experiments regularise ProGAN's own networks, so this module imports ProGAN's
+Generator and Discriminator (``implementations.progan``); the progressive smoke case (growth
+schedule, WGAN-GP critic step with the drift term) is the kit's (``implementations.kit.progressive``).
+
 Training (authors' ``train.py``, ``training/loss.py`` and ``training_scripts``): ProGAN's recipe
 unchanged (WGAN-GP with lambda = 10 and drift 0.001, Adam lr 0.001, betas (0, 0.99), eps 1e-8,
 600k images per fade-in and per stabilisation, minibatch 96 at 128 x 128) with the generator loss
@@ -56,23 +60,7 @@ Example: zero for a diagonal Hessian, about 2 * (1^2 + 1^2) = 4 for G(z) = z_0 z
     >>> bool(abs(hessian_penalty(lambda z: z[:, 0] * z[:, 1], z, v, reduction=torch.mean)[0] - 4) < 0.3)
     True
 
-Deviations from the paper:
-
-* The variance over the k Rademacher samples is the unbiased sample variance (divided by k - 1),
-  as in the paper's estimator and the authors' PyTorch code; the authors' TensorFlow ProGAN code
-  divides by k, so there lambda_HP = 0.1 weighs half as much for k = 2.
-* As in the authors' code, the maximum is taken over the whole minibatch as well as over the
-  elements of each activation (one maximum per layer per step), and the penalties of layers 1-10
-  are summed, each faded in with its block.
-* The latents, Rademacher vectors and gradient-penalty coefficients are drawn once when the smoke
-  case is built (the smoke contract: one fixed batch), not at every step.
-* ProGAN's own deviations apply (``implementations.progan``: separate upsampling and convolution,
-  no running average of G).
-* Not trained on Edges+Shoes: the smoke case grows a 16 x 16 ProGAN (widths 16/16/8, a 12-d latent
-  as in the paper) on one synthetic batch of 8 over ProGAN's 12-step smoke schedule, with the
-  penalty on the layers below the final resolution (layers 1-4, as layers 1-10 are the ones below
-  128 x 128) and ProGAN's loss, but Adam's learning rate 0.01 instead of 0.001 (as ProGAN's smoke
-  case: equalised N(0, 1) weights barely move in a dozen steps).
+Deviations from the paper are listed once, in the entry ``hessian-penalty`` (catalog/generative/hessian-penalty.yaml).
 """
 
 from __future__ import annotations
@@ -84,10 +72,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import gan_case
-from implementations.progan import SMOKE_SCHEDULE, Discriminator, Generator, ProGANConfig, critic_step, pixel_norm
+from implementations.kit.gan_layers import pixel_norm
+from implementations.kit.progressive import progressive_batch, progressive_case
+from implementations.kit.smoke import SmokeCase
+from implementations.progan import Discriminator, Generator, ProGANConfig  # the regularised model is ProGAN's
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -106,9 +95,9 @@ class HessianPenaltyConfig:
 # --- the estimator (Section 3) ------------------------------------------------------------------
 
 
-def rademacher(random: torch.Generator, k: int, shape: torch.Size | tuple[int, ...]) -> Tensor:
+def rademacher(rng: torch.Generator, k: int, shape: torch.Size | tuple[int, ...]) -> Tensor:
     """k Rademacher vectors per latent: entries +-1 with probability 1/2, shape (k, *shape)."""
-    return torch.randint(0, 2, (k, *shape), generator=random).float() * 2 - 1
+    return torch.randint(0, 2, (k, *shape), generator=rng).float() * 2 - 1
 
 
 def hessian_penalty(
@@ -201,44 +190,25 @@ SMOKE = HessianPenaltyConfig(
 )
 
 
-def hessian_penalty_smoke(random: torch.Generator) -> SmokeCase:
+def hessian_penalty_smoke(rng: torch.Generator) -> SmokeCase:
+    """ProGAN's smoke case (the kit's growth schedule, WGAN-GP + drift) with the penalty in G's loss."""
     cfg, pcfg = SMOKE, SMOKE.progan
     model = HessianPenaltyProGAN(cfg)
-    G, D = model.generator, Discriminator(pcfg)
-    b, side, steps = pcfg.batch_size, pcfg.resolution, len(SMOKE_SCHEDULE)
-    batch = {
-        "real": torch.tanh(random_images(random, b, (pcfg.channels, side, side))),  # (B, 3, 16, 16)
-        "z_d": torch.randn(b, pcfg.latent_dim, generator=random),  # latents of the D step
-        "z_g": torch.randn(b, pcfg.latent_dim, generator=random),  # latents of the G step
-        "eps": torch.rand(b, generator=random),  # gradient-penalty interpolation, U[0, 1]
-        "v": rademacher(random, cfg.rademacher_samples, (b, pcfg.latent_dim)),  # (k, B, 12)
-    }
-    adam = lambda p: torch.optim.Adam(p, lr=pcfg.lr, betas=pcfg.betas, eps=pcfg.adam_eps)  # noqa: E731
-    opt_g, opt_d = adam(G.parameters()), adam(D.parameters())
-    state = {"step": 0}
-
-    def step(bt: dict[str, Tensor]) -> Losses:
-        G.train()
-        D.train()
-        k = min(state["step"], steps - 1)
-        state["step"] += 1
-        depth, alpha = SMOKE_SCHEDULE[k]
-        critic_losses = critic_step(G, D, opt_d, bt, depth, alpha, pcfg)  # ProGAN's critic, unchanged
-        # generator: -E[D(G(z))] + lambda_HP * Hessian Penalty of the grown-in layers
-        opt_g.zero_grad(set_to_none=True)
-        g_adv = -D(G(bt["z_g"], depth, alpha), depth, alpha).mean()
-        hp = model.penalty(bt["z_g"], bt["v"], depth, alpha)
-        g_loss = g_adv + cfg.weight * hp
-        g_loss.backward()
-        opt_g.step()
-        return {
-            **critic_losses,
-            "g_adversarial": g_adv.detach(),
-            "hessian_penalty": hp.detach(),
-            "g_loss": g_loss.detach(),
-        }
-
-    return gan_case(G, D, batch, step, steps=steps)
+    batch = progressive_batch(rng, pcfg.batch_size, pcfg.channels, pcfg.resolution, pcfg.latent_dim)
+    batch["v"] = rademacher(rng, cfg.rademacher_samples, (pcfg.batch_size, pcfg.latent_dim))  # (k, B, 12)
+    return progressive_case(
+        model.generator,
+        Discriminator(pcfg),
+        batch,
+        full_depth=pcfg.depth,
+        optimizer=lambda p: torch.optim.Adam(p, lr=pcfg.lr, betas=pcfg.betas, eps=pcfg.adam_eps),
+        gp_weight=pcfg.gp_weight,
+        drift_weight=pcfg.drift_weight,
+        # L_G = -E[D(G(z))] + lambda_HP * Hessian Penalty of the grown-in layers
+        penalty=lambda bt, depth, alpha: model.penalty(bt["z_g"], bt["v"], depth, alpha),
+        penalty_weight=cfg.weight,
+        penalty_name="hessian_penalty",
+    )
 
 
 @register_model(entry="hessian-penalty", smoke=hessian_penalty_smoke, input_shape=(12,))

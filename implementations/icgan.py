@@ -46,21 +46,7 @@ generator loss; the discriminator is also shown real images with mismatched attr
 fakes (each of the two fake terms weighted 1/2). Encoders: Adam with learning rate 0.0001 and
 beta1 = 0.1; E_z learns from a data set of images generated with the trained G.
 
-Deviations from the paper:
-
-* Layer widths, kernel sizes, the encoders' fully connected sizes and the optimiser settings are
-  not in the paper; they come from the first author's code (``trainGAN.lua``, ``trainEncoder.lua``
-  and ``cfg/mainConfig.lua``, read through a fork of the repository).
-* The output of E_y is linear (the paper does not name a nonlinearity); it regresses the +-1
-  attribute values with the squared error of the paper.
-* The discriminator returns a logit; the sigmoid is fused into the binary cross-entropy.
-* Initialisation is the DCGAN one (N(0, 0.02) weights, zero biases, N(1, 0.02) BN scales) for the
-  cGAN, as in the code; the encoders keep PyTorch's default, as the code keeps Torch's.
-* The smoke case runs both stages inside one step (a D update, a G update, then one update of
-  each encoder on the current G) instead of training the encoders after the GAN has converged;
-  it trains a 16x16 version (ngf = ndf = 8, one hidden transposed convolution, encoders with two
-  convolutions of widths 8/16 and fully connected layers of 32/16, 6 attributes, z of 16) on one
-  synthetic labelled batch.
+Deviations from the paper are listed once, in the entry ``icgan`` (catalog/generative/icgan.yaml).
 """
 
 from __future__ import annotations
@@ -72,9 +58,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import non_saturating_generator_loss
+from implementations.kit.adversarial import eval_mode, non_saturating_generator_loss, tanh_images
+from implementations.kit.init import CONVOLUTIONS, normal_init_
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -174,17 +161,6 @@ class Encoder(nn.Module):
         return self.fc(self.convs(x))
 
 
-def init_dcgan(module: nn.Module, std: float) -> None:
-    """The code's weights_init: conv weights N(0, std), biases 0, BN scales N(1, std), shifts 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
-
-
 class IcGAN(nn.Module):
     """Conditional generator, discriminator and the two encoders; ``edit`` re-generates an image."""
 
@@ -193,8 +169,9 @@ class IcGAN(nn.Module):
         self.cfg = cfg
         self.generator = Generator(cfg)
         self.discriminator = Discriminator(cfg)
-        init_dcgan(self.generator, cfg.init_std)
-        init_dcgan(self.discriminator, cfg.init_std)
+        # the code's weights_init: conv weights N(0, std), biases 0, BN scales N(1, std), shifts 0
+        normal_init_(self.generator, cfg.init_std, layers=CONVOLUTIONS, batch_norm="normal")
+        normal_init_(self.discriminator, cfg.init_std, layers=CONVOLUTIONS, batch_norm="normal")
         self.encoder_z = Encoder(cfg, cfg.z_dim, cfg.encoder_fc_z)
         self.encoder_y = Encoder(cfg, cfg.y_dim, cfg.encoder_fc_y)
 
@@ -217,22 +194,22 @@ def conditional_discriminator_loss(real: Tensor, wrong_y: Tensor, fake: Tensor) 
     )
 
 
-def icgan_case(model: IcGAN, random: torch.Generator, *, steps: int = 8) -> SmokeCase:
+def icgan_case(model: IcGAN, rng: torch.Generator, *, steps: int = 8) -> SmokeCase:
     """The cGAN step (D then G), then one step of E_z on generated images and of E_y on real ones."""
     cfg = model.cfg
     g, d, ez, ey = model.generator, model.discriminator, model.encoder_z, model.encoder_y
     b = cfg.batch_size
 
     def attributes() -> Tensor:  # (B, y_dim) in {-1, +1}
-        return torch.randint(0, 2, (b, cfg.y_dim), generator=random).float() * 2 - 1
+        return torch.randint(0, 2, (b, cfg.y_dim), generator=rng).float() * 2 - 1
 
     batch = {
-        "real": torch.tanh(random_images(random, b, (cfg.channels, cfg.image_size, cfg.image_size))),
+        "real": tanh_images(rng, b, (cfg.channels, cfg.image_size, cfg.image_size)),
         "y_real": attributes(),  # the labels of the real images
         "y_wrong": attributes(),  # mismatched labels for the same images
         "y_fake": attributes(),  # attributes to generate (the code samples them from the training labels)
-        "z": torch.randn(b, cfg.z_dim, generator=random),  # (B, z_dim)
-        "flip": torch.rand(b, cfg.y_dim, generator=random) < 0.2,  # attributes to change in ``edit``
+        "z": torch.randn(b, cfg.z_dim, generator=rng),  # (B, z_dim)
+        "flip": torch.rand(b, cfg.y_dim, generator=rng) < 0.2,  # attributes to change in ``edit``
     }
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.gan_lr, betas=cfg.gan_betas)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.gan_lr, betas=cfg.gan_betas)
@@ -273,8 +250,7 @@ def icgan_case(model: IcGAN, random: torch.Generator, *, steps: int = 8) -> Smok
         }
 
     def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
+        with eval_mode(model):
             return {
                 "samples": g(bt["z"], bt["y_fake"]),
                 "scores": d(bt["real"], bt["y_real"]),
@@ -282,8 +258,6 @@ def icgan_case(model: IcGAN, random: torch.Generator, *, steps: int = 8) -> Smok
                 "y": ey(bt["real"]),
                 "edited": model.edit(bt["real"], bt["flip"]),
             }
-        finally:
-            model.train()
 
     image = (b, cfg.channels, cfg.image_size, cfg.image_size)
     return SmokeCase(
@@ -312,8 +286,8 @@ SMOKE = IcGANConfig(
 )
 
 
-def icgan_smoke(generator: torch.Generator) -> SmokeCase:
-    return icgan_case(IcGAN(SMOKE), generator)
+def icgan_smoke(rng: torch.Generator) -> SmokeCase:
+    return icgan_case(IcGAN(SMOKE), rng)
 
 
 @register_model(entry="icgan", smoke=icgan_smoke, input_shape=(3, 64, 64))

@@ -22,24 +22,10 @@ takes the pool_3 features of the Inception graph and multiplies them by the weig
 layer, leaving out that layer's bias:
 
     bilinear resize to 299x299                                   -> (B, 3, 299, 299)
-    Inception-v3 up to pool_3 (``implementations.fid``)          -> (B, 2048)
+    Inception-v3 up to pool_3 (``kit.inception_features``)          -> (B, 2048)
     linear 2048 -> 1008, no bias; softmax                        -> (B, 1008) p(y | x)
 
-Deviations from the paper:
-
-* Random weights: the paper uses the ImageNet-trained Inception graph of 2015-12-05; nothing is
-  downloaded here, so the classifier is the architecture only.
-* The Inception-v3 definition is this project's (``implementations.inception_v3``, TF-slim widths),
-  not the exact 2015-12-05 graph.
-* The 10 splits, with the mean and the standard deviation of the score over them, come from the
-  authors' code (``inception_score/model.py``); the paper gives only the formula and the 50,000
-  samples.
-* Not computed on 50,000 generated CIFAR-10 samples: the smoke case trains a tiny generator to
-  maximise the score (minimise -log IS, the mean KL) of 32 samples in 2 splits of 16 under a small
-  frozen random Inception-v3 classifier (widths divided by 128, 75x75 inputs, 10 classes, its
-  softmax weights scaled up 100-fold so that its predictions are not all nearly uniform). The
-  paper warns that optimising the score directly yields adversarial examples; that is what the
-  smoke case does, on purpose, to check that the score is differentiable and correct in sign.
+Deviations from the paper are listed once, in the entry ``inception-score`` (catalog/evaluation/inception-score.yaml).
 """
 
 from __future__ import annotations
@@ -49,10 +35,10 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import Tensor, nn
 
-from implementations.fid import SMOKE_IMAGE_SIZE, SMOKE_INCEPTION, InceptionPool3, SmokeGenerator, freeze
-from implementations.inception_v3 import InceptionV3Config
-from implementations.registry import register_model
+from implementations.inception_v3 import InceptionV3, InceptionV3Config
+from implementations.kit.inception_features import METRIC_SMOKE, InceptionPool3, SmokeGenerator, freeze, metric_case
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -97,7 +83,8 @@ class InceptionClassifier(nn.Module):
     def __init__(self, cfg: InceptionScoreConfig):
         super().__init__()
         self.cfg = cfg
-        self.features = InceptionPool3(cfg.inception, cfg.image_size)  # (B, 2048)
+        inception = InceptionV3(replace(cfg.inception, aux_classifier=False))
+        self.features = InceptionPool3(inception, cfg.image_size)  # (B, 2048): pool_3, the classifier dropped
         self.logits = nn.Linear(cfg.feature_dim, cfg.num_classes, bias=False)
 
     def forward(self, images: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, K) class probabilities
@@ -117,45 +104,44 @@ PAPER = InceptionScoreConfig()
 SMOKE_LOGIT_GAIN = 100.0  # the frozen random classifier's softmax weights, scaled up (see the docstring)
 
 
-def inception_score_smoke(generator: torch.Generator) -> SmokeCase:
+def inception_score_smoke(rng: torch.Generator) -> SmokeCase:
     # one Inception module per stage, widths / 128: 24 pool_3 features, 10 classes, 2 splits of 16
+    inception = InceptionV3Config(**METRIC_SMOKE.inception_args)
     cfg = replace(
-        PAPER, inception=SMOKE_INCEPTION, feature_dim=24, num_classes=10, image_size=SMOKE_IMAGE_SIZE, splits=2
+        PAPER,
+        inception=inception,
+        feature_dim=METRIC_SMOKE.features,
+        num_classes=10,
+        image_size=METRIC_SMOKE.image_size,
+        splits=2,
     )
-    n, z_dim = 32, 16
+    n, z_dim = METRIC_SMOKE.samples, METRIC_SMOKE.z_dim
     g = SmokeGenerator(z_dim)
     classifier = freeze(InceptionClassifier(cfg))
     with torch.no_grad():  # a confident stand-in for trained weights: random logits of a few units, not ~0.01
         classifier.logits.weight.mul_(SMOKE_LOGIT_GAIN)
-    batch = {"z": torch.randn(n, z_dim, generator=generator)}
-    opt = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)
+    batch = {"z": torch.randn(n, z_dim, generator=rng)}
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        g.train()
-        opt.zero_grad(set_to_none=True)
-        log_is = mean_kl_per_split(classifier(g(b["z"])).double(), cfg.splits)  # (splits,)
-        loss = -log_is.mean()  # maximise the score
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach().float(), "inception_score": log_is.detach().exp().mean().float()}
+    def objective(samples: Tensor, b: dict[str, Tensor]) -> Losses:
+        log_is = mean_kl_per_split(classifier(samples).double(), cfg.splits)  # (splits,)
+        return {"loss": -log_is.mean(), "inception_score": log_is.detach().exp().mean()}  # maximise the score
 
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        samples = g(b["z"])
+    def outputs(samples: Tensor, b: dict[str, Tensor]) -> dict[str, Tensor]:
         probs = classifier(samples)
         mean, std = inception_score_from_probs(probs, cfg.splits)
-        return {"samples": samples, "probs": probs, "inception_score": mean, "std": std}
+        return {"probs": probs, "inception_score": mean, "std": std}
 
-    return SmokeCase(
-        networks={"generator": g, "classifier": classifier},  # the classifier is frozen: not trained
-        batch=batch,
-        step=step,
+    return metric_case(
+        g,
+        classifier,
+        batch,
+        metric_name="classifier",
+        objective=objective,
         outputs=outputs,
         output_shapes={"samples": (n, 3, 16, 16), "probs": (n, 10), "inception_score": (), "std": ()},
-        monitor="loss",
-        steps=8,
-        notes=[
-            "the Inception classifier has random frozen weights (no download); a real score loads the ImageNet-trained graph"
-        ],
+        optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas),
+        note="the Inception classifier has random frozen weights (no download); "
+        "a real score loads the ImageNet-trained graph",
     )
 
 

@@ -25,30 +25,19 @@ as much as Inception-v3 (5.7 G here) and Inception-ResNet-v2 about as much as In
 v2 figures' widths give less than that, so the trained Inception-ResNet-v2 was probably wider than
 its figures show (Google's released one, with other widths, counts about 55.8 M parameters).
 
-Deviations from the paper:
-
-* Inception-ResNet-v2's figures are not self-consistent: Figure 17's block ends in 1154 maps and
-  Figure 19's in 2048, but reduction A hands block B 1152 maps and reduction B hands block C 2144.
-  A residual sum needs equal widths, so each block's closing 1x1 convolution here outputs its input
-  width (1152 and 2144).
-* Residual scaling (Section 3.3) is given only as a range (0.1 to 0.3); the scales here are those
-  of Google's released TF-slim Inception-ResNet-v2 (0.17 for A, 0.10 for B, 0.20 for C), and are
-  used for v1 too.
-* Google's released Inception-ResNet-v2 (TF-slim) has a different stem and widths (320/1088/2080
-  maps); this module follows the paper's figures instead.
-* BN learns scale and shift, with epsilon 0.001; initialisation is PyTorch's default.
-* The smoke cases train narrow versions (widths divided by 8, one block per stage) on 75x75 inputs.
+Deviations from the paper are listed once, in the entry ``inception-v4`` (catalog/classification/inception-v4.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 BN_EPS = 1e-3
 
@@ -182,7 +171,7 @@ def inception_c(cin: int, w) -> tuple[nn.Module, int]:
     return block, 6 * w(256)
 
 
-def reduction_a(cin: int, k: int, l: int, m: int, n: int) -> tuple[nn.Module, int]:
+def reduction_a(cin: int, k: int, l: int, m: int, n: int) -> tuple[nn.Module, int]:  # noqa: E741 (Table 1)
     """Figure 7: 35 -> 17, with the filter counts k, l, m, n of Table 1."""
     block = Branches(
         nn.MaxPool2d(3, 2),
@@ -284,9 +273,12 @@ def reduction_b_res(cin: int, ws: ResWidths, w) -> tuple[nn.Module, int]:
 # --- the networks -------------------------------------------------------------------------------
 
 
+Variant = Literal["v4", "resnet_v1", "resnet_v2"]
+
+
 @dataclass(frozen=True)
 class InceptionV4Config:
-    variant: str  # "v4", "resnet_v1" or "resnet_v2"
+    variant: Variant  # "v4", "resnet_v1" or "resnet_v2"
     blocks: tuple[int, int, int]  # number of A, B and C blocks
     reduction_a: tuple[int, int, int, int]  # k, l, m, n of Table 1
     res_widths: ResWidths | None = None  # Inception-ResNet branch widths
@@ -294,6 +286,10 @@ class InceptionV4Config:
     num_classes: int = 1000
     dropout: float = 0.2  # keep probability 0.8 (Figures 9 and 15)
     width_divisor: int = 1  # 1 for the paper; the smoke case narrows every layer
+
+    def __post_init__(self) -> None:
+        if self.variant not in get_args(Variant):
+            raise ValueError(f"InceptionV4Config.variant must be one of {get_args(Variant)}, got {self.variant!r}")
 
 
 class InceptionV4(nn.Module):
@@ -316,7 +312,7 @@ class InceptionV4(nn.Module):
             c = made[1]
 
         na, nb, nc = cfg.blocks
-        k, l, m, n = (w(v) for v in cfg.reduction_a)
+        k, l, m, n = (w(v) for v in cfg.reduction_a)  # noqa: E741
         if cfg.variant == "v4":
             for _ in range(na):
                 add(inception_a(c, w))  # (B, 384, 35, 35)
@@ -356,7 +352,7 @@ INCEPTION_RESNET_V2 = InceptionV4Config(
 
 
 def _smoke(cfg: InceptionV4Config):
-    def smoke(generator: torch.Generator) -> SmokeCase:
+    def smoke(rng: torch.Generator) -> SmokeCase:
         small = InceptionV4Config(
             cfg.variant,
             blocks=(1, 1, 1),
@@ -366,7 +362,7 @@ def _smoke(cfg: InceptionV4Config):
             width_divisor=8,
         )
         # 75x75 -> 7x7 after the stem, 3x3 after reduction A, 1x1 after reduction B.
-        return classifier_case(InceptionV4(small), generator, input_shape=(3, 75, 75), num_classes=10)
+        return classifier_case(InceptionV4(small), rng, input_shape=(3, 75, 75), num_classes=10)
 
     return smoke
 

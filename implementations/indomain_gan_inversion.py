@@ -43,28 +43,8 @@ beta2 = 0.99, epsilon 1e-8, for both E and D; minibatches of 16 per GPU on 8 GPU
 at 256x256, the learning rate decayed by 0.8 every quarter of training; D starts from the GAN's
 pretrained discriminator.
 
-Deviations from the paper:
-
-* The VGG-16 of the perceptual loss is **not ImageNet-pretrained**: nothing is downloaded, so its
-  weights are random (He-normal) and frozen (``implementations.perceptual_loss.LossNetwork``); a
-  real run loads the ImageNet weights.
-* The fixed generator and its discriminator are not the pretrained FFHQ StyleGAN: the smoke case
-  uses a small randomly initialised StyleGAN (``implementations.stylegan``, 32x32, 8 style inputs)
-  as the frozen G and that module's ProGAN-style discriminator as D (its lower-resolution fromRGB
-  layers, used only while growing, are frozen: at full resolution they take no part). The teacher's noise strengths
-  are at their initial zero, so G(E(x)) is deterministic, as with the authors' fixed noise.
-* lambda_adv = 0.1 as in the paper and the default of the authors' ``E_loss``; their
-  ``train_encoder.py`` passes 0.08.
-* The authors' TensorFlow training code builds a slightly different encoder (a 5x5 first
-  convolution, widths capped at 512, activation before batch normalisation, learnt BN scales);
-  this module follows the PyTorch definition that the released weights load into.
-* The adversarial terms take the logistic (softplus) form of the authors' code, not the raw scores
-  written in the paper's equations.
-* Domain-regularised optimisation, the per-image refinement at test time, is not implemented: the
-  model is the encoder only.
-* The learning-rate decay is left out (the smoke case runs 8 steps), and so is mirror augmentation.
-* Not trained on FFHQ: the smoke case trains a 32x32 encoder (widths 8-32, three residual blocks,
-  codes 8 x 16) on one synthetic batch of four smooth images.
+Deviations from the paper are listed once, in the entry
+``indomain-gan-inversion`` (catalog/generative/indomain-gan-inversion.yaml).
 """
 
 from __future__ import annotations
@@ -76,9 +56,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.init import normal_init_
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.perceptual_loss import LossNetwork
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
 from implementations.stylegan import Discriminator as StyleGANDiscriminator
 from implementations.stylegan import Generator as StyleGANGenerator
 from implementations.stylegan import StyleGANConfig
@@ -187,22 +168,13 @@ class DomainGuidedEncoder(nn.Module):
             width = c_out
         self.blocks = nn.ModuleList(blocks)
         self.head = CodeHead(cfg, width * cfg.init_res * cfg.init_res)
-        init_weights(self, cfg.init_std)
+        normal_init_(self, cfg.init_std, layers=(nn.Conv2d, nn.Linear))  # the authors' TF initialisation, biases 0
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 3, R, R) in [-1, 1] -> (B, num_ws, w_dim)
         h = self.first(x)
         for block in self.blocks:
             h = block(F.avg_pool2d(h, 2))  # (B, 128, R/2, R/2) ... (B, 1024, 4, 4)
         return self.head(h)
-
-
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolution and dense weights from N(0, std), biases 0 (the authors' TF initialisation)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
 
 
 # --- the objective -----------------------------------------------------------------------------
@@ -241,7 +213,7 @@ SMOKE = IDInvertConfig(resolution=32, w_dim=16, base_width=8, max_width=32, vgg_
 SMOKE_GAN = StyleGANConfig(resolution=32, z_dim=16, w_dim=16, fmap_base=64, fmap_max=16)
 
 
-def idinvert_smoke(random: torch.Generator) -> SmokeCase:
+def idinvert_smoke(rng: torch.Generator) -> SmokeCase:
     """One step on E through the frozen G (pixel + perceptual + adversarial), then one on D (+ R1)."""
     cfg = SMOKE
     g = StyleGANGenerator(SMOKE_GAN).eval().requires_grad_(False)  # the fixed generator, never trained
@@ -252,7 +224,7 @@ def idinvert_smoke(random: torch.Generator) -> SmokeCase:
     vgg = LossNetwork(cfg.vgg_widths, 255.0)
     b, side = cfg.batch_size, cfg.resolution
     # smooth synthetic "photographs" in [-1, 1]: upsampled noise
-    coarse = torch.rand(b, cfg.channels, side // 4, side // 4, generator=random) * 2 - 1
+    coarse = torch.rand(b, cfg.channels, side // 4, side // 4, generator=rng) * 2 - 1
     batch = {"real": F.interpolate(coarse, size=(side, side), mode="bilinear", align_corners=False)}
     opt_e = torch.optim.Adam(e.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)

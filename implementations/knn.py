@@ -30,15 +30,25 @@ parameter). Its behaviour is tested in ``tests/test_classical.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
+
+Distance = Literal["l1", "l2"]
+DISTANCES: tuple[str, ...] = get_args(Distance)
 
 
 @dataclass(frozen=True)
 class KNNConfig:
     k: int = 1  # neighbours that vote; k = 1 is the nearest-neighbour rule of the paper
-    distance: str = "l2"  # "l1" or "l2", the two distances of CS231n
+    distance: Distance = "l2"  # the two distances of CS231n
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
+        if self.distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {', '.join(map(repr, DISTANCES))}, got {self.distance!r}")
 
 
 def l1_distances(queries: Tensor, stored: Tensor) -> Tensor:
@@ -56,10 +66,6 @@ class KNearestNeighbours:
     """Stores the training set; predicts by a majority vote of the k nearest stored examples."""
 
     def __init__(self, cfg: KNNConfig = KNNConfig()):
-        if cfg.k < 1:
-            raise ValueError(f"k must be at least 1, got {cfg.k}")
-        if cfg.distance not in ("l1", "l2"):
-            raise ValueError(f"distance must be 'l1' or 'l2', got {cfg.distance!r}")
         self.cfg = cfg
         self.stored: Tensor | None = None
         self.labels: Tensor | None = None

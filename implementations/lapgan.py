@@ -41,18 +41,7 @@ those of github.com/facebookarchive/eyescream (``cifar/scripts/train_cifar_coars
 dropout before D's linear layer, the generator trained to maximise log D(G(z)) as in
 ``cifar/train/conditional_adversarial.lua``).
 
-Deviations from the paper:
-
-* The discriminators return logits; the sigmoid and the log are fused in
-  ``binary_cross_entropy_with_logits`` (the same loss). The generators use the non-saturating loss
-  -log D(G(z)), as the authors' code does.
-* d(.) and u(.) are bilinear resampling to the next level's size (antialiased when shrinking), as
-  the authors' code resizes with ``image.scale``; 14 -> 8 is not an exact halving anyway.
-* Initialisation is PyTorch's default; the learning-rate and momentum schedules over epochs and the
-  Parzen-window model selection are training-loop details, not built; the class-conditional variant
-  is not built.
-* The smoke case trains a narrow LAPGAN (dense levels of 32 and 16 units, 8-channel convnets) on
-  eight synthetic 28x28 images with SGD at learning rate 0.05 and momentum 0.5.
+Deviations from the paper are listed once, in the entry ``lapgan`` (catalog/generative/lapgan.yaml).
 """
 
 from __future__ import annotations
@@ -63,9 +52,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
-from implementations.registry import register_model
+from implementations.kit.adversarial import eval_mode, minimax_discriminator_loss, non_saturating_generator_loss
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -213,15 +202,15 @@ class LAPGAN(nn.Module):
 CIFAR10 = LAPGANConfig()
 
 
-def lapgan_case(cfg: LAPGANConfig, generator: torch.Generator, steps: int = 8) -> SmokeCase:
+def lapgan_case(cfg: LAPGANConfig, rng: torch.Generator, steps: int = 8) -> SmokeCase:
     """Every level trained on its own, one discriminator and one generator update per level and step."""
     gan = LAPGAN(cfg)
     b, levels = cfg.batch_size, len(cfg.sizes) - 1
 
     def uniform(*shape: int) -> Tensor:
-        return torch.rand(*shape, generator=generator) * 2 - 1
+        return torch.rand(*shape, generator=rng) * 2 - 1
 
-    real = torch.tanh(torch.randn(b, cfg.channels, cfg.sizes[0], cfg.sizes[0], generator=generator))
+    real = torch.tanh(torch.randn(b, cfg.channels, cfg.sizes[0], cfg.sizes[0], generator=rng))
     residuals, lows, coarsest = laplacian_pyramid(real, cfg.sizes)
     batch = {
         "real": real,  # (B, 3, 28, 28)
@@ -263,12 +252,9 @@ def lapgan_case(cfg: LAPGANConfig, generator: torch.Generator, steps: int = 8) -
         return {"d_loss": total, **losses}
 
     def outputs(bt: dict) -> dict[str, Tensor]:
-        gan.eval()
-        try:
+        with eval_mode(gan):
             samples = gan(bt["z_generator"][-1], bt["z_generator"][:-1])
             return {"samples": samples, "coarse_scores": judge(levels, bt, bt["coarsest"])}
-        finally:
-            gan.train()
 
     return SmokeCase(
         networks={"generators": gan.generators, "discriminators": gan.discriminators},
@@ -281,9 +267,9 @@ def lapgan_case(cfg: LAPGANConfig, generator: torch.Generator, steps: int = 8) -
     )
 
 
-def lapgan_cifar10_smoke(generator: torch.Generator) -> SmokeCase:
+def lapgan_cifar10_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = LAPGANConfig(coarse_g_hidden=32, coarse_d_hidden=16, g_width=8, d_width=8, lr=0.05, batch_size=8)
-    return lapgan_case(cfg, generator)
+    return lapgan_case(cfg, rng)
 
 
 @register_model(entry="lapgan", smoke=lapgan_cifar10_smoke, input_shape=(100,))

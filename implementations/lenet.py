@@ -15,13 +15,7 @@ Layers as in Section II.B, on a 32x32 input (a 28x28 MNIST digit padded by 2):
 Trainable parameters: 60,000, the number the paper gives. The squashing function is the paper's
 scaled tanh ``f(a) = A tanh(S a)`` with A = 1.7159 and S = 2/3 (Appendix A).
 
-Deviations from the paper:
-
-* The RBF centres are fixed +1/-1 codes drawn from a seeded generator; the paper draws them as
-  stylised 7x12 bitmaps of each character, which are not published.
-* Training minimises cross-entropy over the negative RBF distances. This is the paper's MAP
-  criterion (Section II.C, Eq. 9) without the constant j of its "rubbish class" term.
-* Initialisation is PyTorch's default rather than the paper's uniform(-2.4/F_in, 2.4/F_in).
+Deviations from the paper are listed once, in the entry ``lenet`` (catalog/classification/lenet.yaml).
 """
 
 from __future__ import annotations
@@ -31,8 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 # Table I of the paper: which S2 maps (columns 0-5) each C3 map (rows 0-15) takes as input.
 C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (
@@ -142,12 +136,12 @@ class LeNet5(nn.Module):
         return -self.rbf(self.f6(self.features(x)))  # (B, 10)
 
 
-def lenet_smoke(generator: torch.Generator) -> SmokeCase:
+def lenet_smoke(rng: torch.Generator) -> SmokeCase:
     # LeNet-5 is small enough that the smoke case trains the paper configuration itself.
     cfg = LeNetConfig()
     return classifier_case(
         LeNet5(cfg),
-        generator,
+        rng,
         input_shape=(cfg.in_channels, cfg.image_size, cfg.image_size),
         num_classes=cfg.num_classes,
     )

@@ -41,22 +41,8 @@ Training (author's code): Adam with learning rate 1e-4 and beta1 = 0.5 for both 
 mini-batches of 64, one loss-function update then one generator update, weights from N(0, 0.02),
 batch-norm scales from N(1, 0.02). Real example i of the batch is paired with generated sample i.
 
-Deviations from the paper:
-
-* The paper states the objective and the theory but defers the network details and
-  hyper-parameters to the released code; architecture, tau = 0.0002, gamma = 0, Adam (1e-4, 0.5)
-  and the batch of 64 are taken from the author's ``lsgan.lua``.
-* Lipschitz regularity by weight decay on theta: the code's default weight decay is 0 (its comment
-  suggests 5e-5); 5e-5 is used here, added to the gradient as in the code, but on theta only (the
-  code adds the same decay to the generator's gradient; the paper's condition concerns L_theta).
-  The gradient-penalty variant of the later version is not built.
-* The generator step draws its own noise batch; the author's code backpropagates through the
-  samples of the loss-function step (one noise batch per iteration).
-* Not trained on CelebA/LSUN: the smoke case trains a 16x16 version (widths 16/8 in the generator,
-  8/16 in the loss function) on one synthetic batch, with gamma = 0.1 so that the monitored loss
-  includes the E L(x) term of the paper's objective, a learning rate of 1e-3 so that a few steps show
-  learning, and the last layer of L_theta started at |N(0, 0.02)| so that its output ReLU is not dead
-  for the whole tiny batch at the start.
+Deviations from the paper are listed once, in the entry ``loss-sensitive-gan``
+(catalog/generative/loss-sensitive-gan.yaml).
 """
 
 from __future__ import annotations
@@ -67,9 +53,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.dcgan import init_weights  # DCGAN's N(0, 0.02) weights, N(1, 0.02) BN scales
+from implementations.kit.adversarial import eval_mode, tanh_images
+from implementations.kit.init import normal_init_
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -143,7 +130,7 @@ class LossSensitiveGAN(nn.Module):
         self.cfg = cfg
         self.generator = Generator(cfg)
         self.loss_function = LossFunction(cfg)
-        init_weights(self, cfg.init_std)
+        normal_init_(self, cfg.init_std, zero_bias=False, batch_norm="normal")  # DCGAN's: N(0, std), BN N(1, std)
 
     def forward(self, z: Tensor) -> Tensor:  # (B, z_dim) -> (B, C, H, W)
         return self.generator(z)
@@ -164,7 +151,7 @@ def generator_objective(l_fake: Tensor) -> Tensor:
     return l_fake.mean()
 
 
-def lsgan_case(gan: LossSensitiveGAN, random: torch.Generator, *, steps: int = 8) -> SmokeCase:
+def lsgan_case(gan: LossSensitiveGAN, rng: torch.Generator, *, steps: int = 8) -> SmokeCase:
     """One loss-function update then one generator update per step, on one fixed batch.
 
     The noise of both updates is drawn when the case is built (U(-1, 1), as the author's code).
@@ -173,9 +160,9 @@ def lsgan_case(gan: LossSensitiveGAN, random: torch.Generator, *, steps: int = 8
     g, loss_net = gan.generator, gan.loss_function
     b = cfg.batch_size
     batch = {
-        "real": torch.tanh(random_images(random, b, (cfg.channels, cfg.image_size, cfg.image_size))),
-        "z_loss": torch.rand(b, cfg.z_dim, generator=random) * 2 - 1,  # (B, z_dim)
-        "z_generator": torch.rand(b, cfg.z_dim, generator=random) * 2 - 1,  # (B, z_dim)
+        "real": tanh_images(rng, b, (cfg.channels, cfg.image_size, cfg.image_size)),
+        "z_loss": torch.rand(b, cfg.z_dim, generator=rng) * 2 - 1,  # (B, z_dim)
+        "z_generator": torch.rand(b, cfg.z_dim, generator=rng) * 2 - 1,  # (B, z_dim)
     }
     # weight decay added to the gradient (Adam's ``weight_decay``), as the author's code does
     opt_theta = torch.optim.Adam(loss_net.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
@@ -205,13 +192,8 @@ def lsgan_case(gan: LossSensitiveGAN, random: torch.Generator, *, steps: int = 8
         }
 
     def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        g.eval()
-        loss_net.eval()
-        try:
+        with eval_mode(g, loss_net):
             return {"samples": g(bt["z_generator"]), "losses": loss_net(bt["real"])}
-        finally:
-            g.train()
-            loss_net.train()
 
     return SmokeCase(
         networks={"generator": g, "loss_function": loss_net},
@@ -235,14 +217,14 @@ SMOKE = LSGANConfig(
 )
 
 
-def loss_sensitive_gan_smoke(generator: torch.Generator) -> SmokeCase:
+def loss_sensitive_gan_smoke(rng: torch.Generator) -> SmokeCase:
     gan = LossSensitiveGAN(SMOKE)
     # The last layer sees LeakyReLU features of positive mean, so the sign of its weights' sum decides the
     # sign of L(x) for the whole tiny batch; starting them at |N(0, std)| keeps the output ReLU alive.
     with torch.no_grad():
         last = gan.loss_function.net[-2].weight
         last.abs_()
-    return lsgan_case(gan, generator)
+    return lsgan_case(gan, rng)
 
 
 @register_model(entry="loss-sensitive-gan", smoke=loss_sensitive_gan_smoke, input_shape=(100,))

@@ -49,36 +49,7 @@ it. At test time, 1000 proposals per image for FPN; the mask branch runs on the 
 highest-scoring detections, and the k-th mask (k the predicted class) is resized to the box and
 binarised at 0.5.
 
-Deviations from the paper:
-
-* The RPN is :class:`implementations.faster_rcnn.RegionProposalNetwork` shared over the levels: a
-  two-class softmax per anchor (2k scores, as in Faster R-CNN) where the authors' Detectron has
-  one sigmoid logit per anchor (k scores), 771 parameters more; its loss is
-  :func:`implementations.faster_rcnn.rpn_loss` with both terms divided by the 256 sampled anchors
-  (Detectron's normalisation, lambda = 1).
-* The box head is :class:`implementations.fast_rcnn.FastRCNNHead` with fc 1024 and no dropout; it
-  has the paper's 4K box outputs where Detectron has 4(K + 1). The mask predictor has the paper's
-  K = 80 masks (Figure 4) where Detectron has K + 1.
-* Details the paper leaves open follow Detectron: 2 x 2 samples per bin, averaged; a feature
-  value sits at its integer index, samples more than one cell outside the map give 0 and the
-  others are clamped to the map; RoIs at least 1 cell wide; box targets divided by
-  (0.1, 0.1, 0.2, 0.2); background RoIs with IoU in [0, 0.5); 2000 (train) / 1000 (test) boxes
-  kept per level before and after NMS, then the 1000 best per image over all levels; anchors
-  crossing the image border are ignored in training. Anchor centres and box coordinates are
-  those of :mod:`implementations.faster_rcnn` (cell centres, continuous corners).
-* Batch normalisation in the backbone is the trainable ``BatchNorm2d`` of
-  :mod:`implementations.resnet` (Detectron freezes it as a fixed affine transform, whose scale and
-  shift are not learnt); initialisation is PyTorch's default, not ImageNet weights, except the
-  RPN and the box predictors (Gaussians of std 0.01 / 0.001, as in Faster R-CNN).
-* Mask targets are the ground-truth masks (binary images) sampled by RoIAlign at m x m and
-  binarised at 0.5; Detectron rasterises the annotation polygons in the box. NMS is a Python loop;
-  test-time per-class NMS and mask pasting are not built.
-* The RPN and the detector share one backbone and their losses are added and trained together
-  (Detectron's end-to-end training), where the paper's ablations train the RPN separately.
-* Not trained on COCO: the smoke case trains a narrow version (one bottleneck per stage at widths
-  4 to 32, FPN width 16, fc 32, anchors of 8 to 48 pixels, 64 anchors and 16 RoIs per image,
-  K = 3, canonical RoI size 16 instead of 224 in FPN's level rule) on two synthetic 64x64 images with three boxes and elliptical masks each, with the
-  detector's RoIs sampled once from the proposals of the RPN as built, without the schedule.
+Deviations from the paper are listed once, in the entry ``mask-rcnn`` (catalog/segmentation/mask-rcnn.yaml).
 """
 
 from __future__ import annotations
@@ -89,27 +60,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.fast_rcnn import (
-    FastRCNNConfig,
-    FastRCNNHead,
-    box_iou,
-    decode_boxes,
-    multitask_loss,
-    sample_rois,
-    synthetic_ground_truth,
-)
-from implementations.faster_rcnn import (
-    FasterRCNNConfig,
-    RegionProposalNetwork,
-    grid_anchors,
-    label_anchors,
-    nms,
-    reference_anchors,
-    rpn_loss,
-)
+from implementations.fast_rcnn import FastRCNNConfig, FastRCNNHead, multitask_loss
+from implementations.faster_rcnn import FasterRCNNConfig, RegionProposalNetwork, mean_rpn_loss, training_targets
+from implementations.kit.boxes import box_iou, clip_boxes, decode_boxes, grid_anchors, nms, reference_anchors
+from implementations.kit.detection_smoke import detector_case, synthetic_ground_truth, training_step
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
 from implementations.resnet import Bottleneck, conv_bn
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -383,10 +340,7 @@ def propose(
     for a, s, d in zip(anchors, scores, deltas):  # one pyramid level: (A_l, 4), (A_l, 2), (A_l, 4)
         objectness = s.softmax(-1)[:, 1]
         top = objectness.argsort(descending=True)[: cfg.pre_nms_top_n[mode]]
-        boxes = decode_boxes(a[top], d[top])
-        boxes = torch.stack(
-            [boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], 1
-        )
+        boxes = clip_boxes(decode_boxes(a[top], d[top]), h, w)
         keep = nms(boxes, objectness[top], cfg.nms_iou, cfg.post_nms_top_n[mode])
         boxes_all.append(boxes[keep])
         objectness_all.append(objectness[top][keep])
@@ -453,7 +407,7 @@ def synthetic_masks(boxes: Tensor, size: int) -> Tensor:
     return (dx**2 + dy**2 <= 1).float()
 
 
-def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
+def mask_rcnn_smoke(rng: torch.Generator, cfg: MaskRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
     """Two synthetic images with three boxed elliptical objects each; RPN, box and mask losses trained together.
 
     As in :func:`implementations.faster_rcnn.faster_rcnn_smoke`, the RoIs are sampled once, when the
@@ -462,72 +416,39 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
     model = MaskRCNN(cfg)
     det = cfg.detector_config
     n, size = cfg.images_per_batch, cfg.image_scale
-    images = random_images(generator, n, (cfg.in_channels, size, size))  # (N, 3, 64, 64)
-    gt_boxes, gt_labels = synthetic_ground_truth(generator, n, 3, cfg.num_classes, size)  # (N, 3, 4), (N, 3)
+    images = random_images(rng, n, (cfg.in_channels, size, size))  # (N, 3, 64, 64)
+    gt_boxes, gt_labels = synthetic_ground_truth(rng, n, 3, cfg.num_classes, size)  # (N, 3, 4), (N, 3)
     with torch.no_grad():
         out = model(images)
     anchors = out["anchors"]  # (A, 4), all levels
-    anchor_labels, anchor_targets, rois, labels, targets, masks = [], [], [], [], [], []
-    for i, proposals in enumerate(out["proposals"]):
-        lab, t = label_anchors(
-            cfg.rpn_config, anchors, gt_boxes[i], (size, size), torch.rand(len(anchors), generator=generator)
-        )
-        anchor_labels.append(lab)
-        anchor_targets.append(t)
-        candidates = torch.cat([proposals, gt_boxes[i]])  # the gt boxes are candidate RoIs too (Detectron)
-        r, lab, t = sample_rois(
-            det, candidates, gt_boxes[i], gt_labels[i], torch.rand(len(candidates), generator=generator)
-        )
-        fg = lab > 0
-        matched = box_iou(r[fg], gt_boxes[i]).argmax(1)  # the gt box each positive RoI was labelled from
-        masks.append(mask_targets(synthetic_masks(gt_boxes[i], size), r[fg], matched, cfg.mask_size))
-        rois.append(torch.cat([torch.full_like(r[:, :1], float(i)), r], 1))  # (R_i, 5)
-        labels.append(lab)
-        targets.append(t / torch.tensor(cfg.target_stds))
-    batch = {
-        "image": images,
-        "anchor_labels": torch.stack(anchor_labels),  # (N, A): 1, 0 or -1 (not sampled)
-        "anchor_targets": torch.stack(anchor_targets),  # (N, A, 4)
-        "rois": torch.cat(rois),  # (R, 5)
-        "labels": torch.cat(labels),  # (R,)
-        "targets": torch.cat(targets),  # (R, 4)
-        "masks": torch.cat(masks),  # (F, 28, 28) for the positive RoIs, in order
-    }
+    # the gt boxes are candidate RoIs too (Detectron)
+    targets = training_targets(
+        cfg.rpn_config, det, anchors, out["proposals"], gt_boxes, gt_labels, (size, size), cfg.target_stds, rng
+    )
+    masks = []
+    for i in range(n):
+        mine = targets["rois"][:, 0] == i
+        positive = targets["rois"][mine & (targets["labels"] > 0), 1:]  # (F_i, 4)
+        matched = box_iou(positive, gt_boxes[i]).argmax(1)  # the gt box each positive RoI was labelled from
+        masks.append(mask_targets(synthetic_masks(gt_boxes[i], size), positive, matched, cfg.mask_size))
+    batch = {"image": images, **targets, "masks": torch.cat(masks)}  # masks (F, 28, 28): the positive RoIs, in order
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
+    def losses(b: dict[str, Tensor]) -> dict[str, Tensor]:
         out = model(b["image"])
-        rpn = [
-            rpn_loss(
-                out["rpn_scores"][i],
-                out["rpn_deltas"][i],
-                b["anchor_labels"][i],
-                b["anchor_targets"][i],
-                cfg.rpn_batch,
-                1.0,
-            )
-            for i in range(n)
-        ]
+        rpn = mean_rpn_loss(  # both terms divided by the sampled anchors, lambda = 1 (Detectron)
+            out["rpn_scores"], out["rpn_deltas"], b["anchor_labels"], b["anchor_targets"], cfg.rpn_batch, 1.0
+        )
         class_scores, box_deltas = model.detect(out["pyramid"], b["rois"])
         detection = multitask_loss(class_scores, box_deltas, b["labels"], b["targets"])  # L_cls + L_box
         l_mask = mask_loss(model.segment(out["pyramid"], b["rois"]), b["labels"], b["masks"])
-        rpn_terms = {key: sum(r[key] for r in rpn) / n for key in rpn[0]}  # averaged over the images
-        losses = {"loss": rpn_terms["rpn"] + detection["loss"] + l_mask, **rpn_terms}  # the monitored total first
-        losses.update({"cls": detection["cls"], "box": detection["loc"], "mask": l_mask})
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
+        total = rpn["rpn"] + detection["loss"] + l_mask  # the monitored total first
+        return {"loss": total, **rpn, "cls": detection["cls"], "box": detection["loc"], "mask": l_mask}
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            out = model(b["image"])
-            class_scores, box_deltas = model.detect(out["pyramid"], b["rois"])
-            mask_logits = model.segment(out["pyramid"], b["rois"])
-        finally:
-            model.train()
+        out = model(b["image"])
+        class_scores, box_deltas = model.detect(out["pyramid"], b["rois"])
+        mask_logits = model.segment(out["pyramid"], b["rois"])
         return {
             "rpn_scores": out["rpn_scores"],
             "class_scores": class_scores,
@@ -536,20 +457,10 @@ def mask_rcnn_smoke(generator: torch.Generator, cfg: MaskRCNNConfig = SMOKE, ste
         }
 
     a, r, k, m = anchors.shape[0], batch["rois"].shape[0], cfg.num_classes, cfg.mask_size
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={
-            "rpn_scores": (n, a, 2),
-            "class_scores": (r, k + 1),
-            "box_deltas": (r, 4 * k),
-            "mask_logits": (r, k, m, m),
-        },
-        monitor="loss",
-        steps=steps,
-    )
+    shapes = {"rpn_scores": (n, a, 2), "class_scores": (r, k + 1), "box_deltas": (r, 4 * k)}
+    shapes["mask_logits"] = (r, k, m, m)
+    step = training_step(model, opt, losses)
+    return detector_case(model, batch, step=step, outputs=outputs, output_shapes=shapes, steps=steps)
 
 
 # input_shape is None: proposals come from data-dependent NMS, which the meta-device FLOP count cannot run

@@ -42,16 +42,7 @@ both with logistic outputs. The paper reports the squared reconstruction error (
 not name the training objective; the cross-entropy error that Hinton and Salakhutdinov (2006) train
 these two autoencoders with is used here.
 
-Deviations from the paper:
-
-* The training objective is not stated in the paper; the cross-entropy of Hinton and
-  Salakhutdinov (2006) is assumed (Table 1 reports squared error).
-* The FACES autoencoder (625-2000-1000-500-30, linear outputs, squared error) is not registered;
-  :class:`~implementations.autoencoder.DeepAutoencoder` has logistic outputs only.
-* The registered networks are the experiment models; the optimisers have no parameters.
-* The smoke case trains a 256-32-16-8-4 autoencoder with NAG on one synthetic batch of 16x16
-  binary images, not CURVES or MNIST, with the schedule's 250-update period shortened to 2 so
-  that mu rises within its ten steps, and eps = 0.001.
+Deviations from the paper are listed once, in the entry ``momentum`` (catalog/training/momentum.yaml).
 """
 
 from __future__ import annotations
@@ -59,14 +50,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from implementations.autoencoder import AutoencoderConfig, DeepAutoencoder
+from implementations.kit.loss_case import loss_case
+from implementations.kit.optim import ParameterwiseOptimizer
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)
@@ -103,7 +97,7 @@ def momentum_schedule(
 Momentum = float | Callable[[int], float]  # a constant mu, or mu_t as a function of the update count t
 
 
-class _MomentumMethod(torch.optim.Optimizer):
+class _MomentumMethod(ParameterwiseOptimizer):
     lookahead = False  # NAG takes the gradient at theta + mu v
 
     def __init__(self, params: Iterable[Any], lr: float = MOMENTUM.lr, momentum: Momentum = momentum_schedule):
@@ -114,30 +108,19 @@ class _MomentumMethod(torch.optim.Optimizer):
         m = group["momentum"]
         return m(t) if callable(m) else m
 
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Tensor | None:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["t"] = 0
-                    state["velocity"] = torch.zeros_like(p)  # v_0 = 0
-                    state["theta"] = p.detach().clone()  # theta_0; the look-ahead point equals it while v = 0
-                t, v, theta = state["t"], state["velocity"], state["theta"]
-                v.mul_(self.mu(group, t)).add_(p.grad, alpha=-group["lr"])  # v_{t+1} = mu_t v_t - eps grad
-                theta.add_(v)  # theta_{t+1} = theta_t + v_{t+1}
-                state["t"] = t + 1
-                if self.lookahead:
-                    p.copy_(theta + self.mu(group, t + 1) * v)  # the next gradient is taken here
-                else:
-                    p.copy_(theta)
-        return loss
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if not state:
+            state["t"] = 0
+            state["velocity"] = torch.zeros_like(p)  # v_0 = 0
+            state["theta"] = p.detach().clone()  # theta_0; the look-ahead point equals it while v = 0
+        t, v, theta = state["t"], state["velocity"], state["theta"]
+        v.mul_(self.mu(group, t)).add_(grad, alpha=-group["lr"])  # v_{t+1} = mu_t v_t - eps grad
+        theta.add_(v)  # theta_{t+1} = theta_t + v_{t+1}
+        state["t"] = t + 1
+        if self.lookahead:
+            p.copy_(theta + self.mu(group, t + 1) * v)  # the next gradient is taken here
+        else:
+            p.copy_(theta)
 
     @torch.no_grad()
     def iterate(self, p: Tensor) -> Tensor:
@@ -161,7 +144,7 @@ class NesterovMomentum(_MomentumMethod):
 @torch.no_grad()
 def sparse_init_(
     model: nn.Module,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
     k: int = MOMENTUM.sparse_connections,
 ) -> nn.Module:
     """SI: each unit keeps k random incoming weights from N(0, 1), all others and the biases zero."""
@@ -170,38 +153,27 @@ def sparse_init_(
             n_out, n_in = layer.weight.shape
             weight = torch.zeros(n_out, n_in)
             for unit in range(n_out):
-                inputs = torch.randperm(n_in, generator=generator)[: min(k, n_in)]
-                weight[unit, inputs] = torch.randn(len(inputs), generator=generator)
+                inputs = torch.randperm(n_in, generator=rng)[: min(k, n_in)]
+                weight[unit, inputs] = torch.randn(len(inputs), generator=rng)
             layer.weight.copy_(weight)
             layer.bias.zero_()
     return model
 
 
-def momentum_autoencoder_smoke(generator: torch.Generator) -> SmokeCase:
-    sizes = (256, 32, 16, 8, 4)
-    model = sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=sizes)), generator)
-    blobs = torch.rand(16, 1, 4, 4, generator=generator)  # synthetic binary "digits", (B, 256)
+def momentum_autoencoder_smoke(rng: torch.Generator) -> SmokeCase:
+    sizes, batch_size = (256, 32, 16, 8, 4), 16
+    model = sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=sizes)), rng)
+    blobs = torch.rand(batch_size, 1, 4, 4, generator=rng)  # synthetic binary "digits", (B, 256)
     images = nn.functional.interpolate(blobs, size=(16, 16), mode="bilinear", align_corners=False)
     x = (images > 0.5).float().flatten(1)
-    schedule = lambda t: momentum_schedule(t, MOMENTUM.mu_max, period=2)  # noqa: E731 (mu rises within the steps)
-    opt = NesterovMomentum(model.parameters(), lr=0.001, momentum=schedule)
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        opt.zero_grad(set_to_none=True)
-        loss = model.cross_entropy(b["x"])  # at the look-ahead point, where NAG takes its gradient
-        loss.backward()
-        opt.step()
-        return {"cross_entropy": loss.detach()}
-
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {"reconstruction": model(b["x"]), "code": model.encode(b["x"])}
-
-    return SmokeCase(
-        networks={"autoencoder": model},
-        batch={"x": x},
-        step=step,
-        outputs=outputs,
-        output_shapes={"reconstruction": (16, sizes[0]), "code": (16, sizes[-1])},
+    schedule = partial(momentum_schedule, mu_max=MOMENTUM.mu_max, period=2)  # mu rises within the steps
+    return loss_case(
+        {"autoencoder": model},
+        {"x": x},
+        NesterovMomentum(model.parameters(), lr=0.001, momentum=schedule),
+        losses=lambda b: model.cross_entropy(b["x"]),  # at the look-ahead point, where NAG takes its gradient
+        outputs=lambda b: {"reconstruction": model(b["x"]), "code": model.encode(b["x"])},
+        output_shapes={"reconstruction": (batch_size, sizes[0]), "code": (batch_size, sizes[-1])},
         monitor="cross_entropy",
         steps=10,
     )

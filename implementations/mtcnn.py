@@ -43,22 +43,7 @@ landmark 0.5 for P-Net and R-Net; det 1, box 0.5, landmark 1 for O-Net. Online h
 70% (the hard samples) are back-propagated. The networks are trained one after the other by
 stochastic gradient descent, R-Net on P-Net's detections and O-Net on the first two stages'.
 
-Deviations from the paper:
-
-* The paper gives no learning rate, momentum or batch size ("stochastic gradient descent"): the
-  smoke case uses SGD with learning rate 0.01 and momentum 0.9.
-* Eq. 4 is a sum over samples; here each task's loss is the mean over the samples that take part
-  in it (over the kept 70% for face classification), then weighted by alpha (a rescaling).
-* Mining keeps ceil(0.7 n) of the n face-classification samples of the batch (the paper does not
-  say how 70% is rounded); box and landmark losses are not mined, as in the paper.
-* Only the three networks and their training loss are built; the inference cascade (image
-  pyramid, dense P-Net scan, box calibration, NMS, cropping between stages) is not. The module's
-  ``forward`` runs each network on a batch of crops of its own size.
-* P-Net and R-Net have landmark outputs, as in Figure 2 and Eq. 4; the authors' released Caffe
-  models omit them (only O-Net outputs landmarks there).
-* Not trained on WIDER FACE or CelebA: the smoke case trains the three networks at half width on
-  one synthetic batch per network (6 negatives, 2 positives, 2 part faces, 4 landmark faces) with
-  random images and random regression targets.
+Deviations from the paper are listed once, in the entry ``mtcnn`` (catalog/faces/mtcnn.yaml).
 """
 
 from __future__ import annotations
@@ -70,8 +55,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -130,50 +115,39 @@ class PNet(nn.Module):
         return self.heads(self.body(x))
 
 
-class RNet(nn.Module):
-    """Refinement network on 24x24 crops."""
+class CropNet(nn.Module):
+    """R-Net and O-Net: unpadded 3x3 convolutions, each followed by a max pool, then a 2x2 convolution to a
+    3x3 map, a fully connected layer with PReLU, and the three heads."""
+
+    def __init__(self, widths: tuple[int, ...], pools: tuple[int, ...], landmarks: int = 5):
+        super().__init__()
+        *convs, last, fc = widths
+        layers: list[nn.Module] = []
+        c = 3
+        for width, pool in zip(convs, pools, strict=True):
+            layers += [conv_prelu(c, width, 3), max_pool(pool)]
+            c = width
+        layers += [conv_prelu(c, last, 2), nn.Flatten(), nn.Linear(last * 3 * 3, fc), nn.PReLU(fc)]  # (B, fc)
+        self.body = nn.Sequential(*layers)
+        self.heads = Heads(fc, landmarks, conv=False)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # (B, 3, S, S) -> (B, 2), (B, 4), (B, 10)
+        return self.heads(self.body(x))
+
+
+class RNet(CropNet):
+    """Refinement network on 24x24 crops: (B, 28, 11, 11) -> (B, 48, 4, 4) -> (B, 64, 3, 3) -> (B, 128)."""
 
     def __init__(self, widths: tuple[int, int, int, int], landmarks: int = 5):
-        super().__init__()
-        c1, c2, c3, fc = widths
-        self.body = nn.Sequential(
-            conv_prelu(3, c1, 3),
-            max_pool(3),  # (B, 28, 11, 11)
-            conv_prelu(c1, c2, 3),
-            max_pool(3),  # (B, 48, 4, 4)
-            conv_prelu(c2, c3, 2),  # (B, 64, 3, 3)
-            nn.Flatten(),
-            nn.Linear(c3 * 3 * 3, fc),
-            nn.PReLU(fc),  # (B, 128)
-        )
-        self.heads = Heads(fc, landmarks, conv=False)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # (B, 3, 24, 24) -> (B, 2), (B, 4), (B, 10)
-        return self.heads(self.body(x))
+        super().__init__(widths, pools=(3, 3), landmarks=landmarks)
 
 
-class ONet(nn.Module):
-    """Output network on 48x48 crops: final decision, box and landmarks."""
+class ONet(CropNet):
+    """Output network on 48x48 crops, final decision, box and landmarks:
+    (B, 32, 23, 23) -> (B, 64, 10, 10) -> (B, 64, 4, 4) -> (B, 128, 3, 3) -> (B, 256)."""
 
     def __init__(self, widths: tuple[int, int, int, int, int], landmarks: int = 5):
-        super().__init__()
-        c1, c2, c3, c4, fc = widths
-        self.body = nn.Sequential(
-            conv_prelu(3, c1, 3),
-            max_pool(3),  # (B, 32, 23, 23)
-            conv_prelu(c1, c2, 3),
-            max_pool(3),  # (B, 64, 10, 10)
-            conv_prelu(c2, c3, 3),
-            max_pool(2),  # (B, 64, 4, 4)
-            conv_prelu(c3, c4, 2),  # (B, 128, 3, 3)
-            nn.Flatten(),
-            nn.Linear(c4 * 3 * 3, fc),
-            nn.PReLU(fc),  # (B, 256)
-        )
-        self.heads = Heads(fc, landmarks, conv=False)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # (B, 3, 48, 48) -> (B, 2), (B, 4), (B, 10)
-        return self.heads(self.body(x))
+        super().__init__(widths, pools=(3, 3, 2), landmarks=landmarks)
 
 
 class MTCNN(nn.Module):
@@ -215,27 +189,27 @@ def multitask_loss(
     return {"det": det_hard, "box": box_loss, "landmark": lmk_loss, "total": total}
 
 
-def synthetic_samples(generator: torch.Generator, size: int, landmarks: int) -> dict[str, Tensor]:
+def synthetic_samples(rng: torch.Generator, size: int, landmarks: int) -> dict[str, Tensor]:
     """One mini-batch of the four kinds of training data: 6 negatives, 2 positives, 2 part faces, 4 landmark faces."""
     kinds = torch.tensor([0] * 6 + [1] * 2 + [2] * 2 + [3] * 4)  # negative, positive, part, landmark face
     n = len(kinds)
     return {
-        "image": torch.randn(n, 3, size, size, generator=generator),
+        "image": torch.randn(n, 3, size, size, generator=rng),
         "label": torch.where(kinds == 0, 0, torch.where(kinds == 1, 1, -1)),  # classification: negatives and positives
-        "box": 0.3 * torch.randn(n, 4, generator=generator),  # offsets normalised by the window size
+        "box": 0.3 * torch.randn(n, 4, generator=rng),  # offsets normalised by the window size
         "has_box": (kinds == 1) | (kinds == 2),  # box regression: positives and part faces
-        "landmark": torch.rand(n, 2 * landmarks, generator=generator),  # coordinates relative to the window
+        "landmark": torch.rand(n, 2 * landmarks, generator=rng),  # coordinates relative to the window
         "has_landmark": kinds == 3,
     }
 
 
-def mtcnn_smoke(generator: torch.Generator) -> SmokeCase:
+def mtcnn_smoke(rng: torch.Generator) -> SmokeCase:
     # The three networks of Figure 2 at half width, each with its own synthetic mini-batch.
     cfg = MTCNNConfig(pnet=(5, 8, 16), rnet=(14, 24, 32, 64), onet=(16, 32, 32, 64, 128))
     model = MTCNN(cfg)
     nets = {"pnet": model.pnet, "rnet": model.rnet, "onet": model.onet}
     sizes = {"pnet": 12, "rnet": 24, "onet": 48}
-    batch = {name: synthetic_samples(generator, size, cfg.landmarks) for name, size in sizes.items()}
+    batch = {name: synthetic_samples(rng, size, cfg.landmarks) for name, size in sizes.items()}
     opts = {name: torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9) for name, net in nets.items()}
 
     def run(name: str, b: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:

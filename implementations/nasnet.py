@@ -34,27 +34,20 @@ offsets 0 and 1, concatenated, then BN), the stem width (32 x 3 filters for the 
 the large model feeding the state before a reduction cell, rather than the reduction cell's input,
 as h_{i-1} of the following Normal cell.
 
-Deviations from the paper:
-
-* No auxiliary classifier head: the release trains with one (weight 0.4), but the paper's
-  parameter counts are those of the network without it.
-* No ScheduledDropPath (the large model's regulariser); dropout before the classifier is kept.
-* "SAME" padding is symmetric here, where TensorFlow pads one more pixel at the bottom/right of
-  even-sized maps for strided layers; shapes and parameter counts are unchanged.
-* Initialisation and batch-norm momentum/epsilon are PyTorch's defaults.
-* The smoke case trains a tiny NASNet-A (F = 8, one Normal cell per stage) on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``nasnet`` (catalog/classification/nasnet.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 # One cell = five combinations (left op, left input, right op, right input); inputs index the
 # hidden states [h_i (after its 1x1), h_{i-1} (resized), new state 0, new state 1, ...].
@@ -63,20 +56,19 @@ CellSpec = tuple[tuple[str, int, str, int], ...]
 NORMAL_CONCAT: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 REDUCTION_CONCAT: tuple[int, ...] = (3, 4, 5, 6)
 
-NORMAL_CELL: CellSpec = (
-    ("sep5", 0, "sep3", 1),
-    ("sep5", 1, "sep3", 1),
-    ("avg3", 0, "id", 1),
-    ("avg3", 1, "avg3", 1),
-    ("sep3", 0, "id", 0),
-)
-REDUCTION_CELL: CellSpec = (
-    ("sep5", 0, "sep7", 1),
-    ("max3", 0, "sep7", 1),
-    ("avg3", 0, "sep5", 1),
-    ("id", 3, "avg3", 2),
-    ("sep3", 2, "max3", 0),
-)
+
+def cell_spec(text: str) -> CellSpec:
+    """Five comma-separated combinations "left_op left_input right_op right_input" as a :data:`CellSpec`."""
+    combos = []
+    for combo in text.split(","):
+        left, a, right, b = combo.split()
+        combos.append((left, int(a), right, int(b)))
+    return tuple(combos)
+
+
+# Figure 4, as in the release: (left op, left input, right op, right input), five times.
+NORMAL_CELL: CellSpec = cell_spec("sep5 0 sep3 1, sep5 1 sep3 1, avg3 0 id 1, avg3 1 avg3 1, sep3 0 id 0")
+REDUCTION_CELL: CellSpec = cell_spec("sep5 0 sep7 1, max3 0 sep7 1, avg3 0 sep5 1, id 3 avg3 2, sep3 2 max3 0")
 
 
 @dataclass(frozen=True)
@@ -108,7 +100,7 @@ class SeparableStack(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int):
         super().__init__()
         layers: list[nn.Module] = []
-        for i, (a, s) in enumerate(((c_in, stride), (c_out, 1))):
+        for a, s in ((c_in, stride), (c_out, 1)):
             layers += [
                 nn.ReLU(),
                 nn.Conv2d(a, a, kernel, stride=s, padding=kernel // 2, groups=a, bias=False),
@@ -121,11 +113,17 @@ class SeparableStack(nn.Module):
         return self.layers(x)
 
 
+PoolKind = Literal["avg", "max"]
+PrevState = Literal["none", "same", "larger"]  # how h_{i-1} relates to h_i (see :class:`Cell`)
+
+
 class Pool(nn.Module):
     """3x3 average or max pooling ("SAME"), then a 1x1 conv + BN if the width must change."""
 
-    def __init__(self, kind: str, c_in: int, c_out: int, stride: int):
+    def __init__(self, kind: PoolKind, c_in: int, c_out: int, stride: int):
         super().__init__()
+        if kind not in get_args(PoolKind):
+            raise ValueError(f"pool kind must be one of {get_args(PoolKind)}, got {kind!r}")
         self.kind, self.stride = kind, stride
         self.project = (
             nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out)) if c_in != c_out else None
@@ -157,7 +155,7 @@ def make_op(name: str, c_in: int, c_out: int, stride: int) -> nn.Module:
     if name.startswith("sep"):
         return SeparableStack(c_in, c_out, int(name[3:]), stride)
     if name in ("avg3", "max3"):
-        return Pool(name[:3], c_in, c_out, stride)
+        return Pool("avg" if name == "avg3" else "max", c_in, c_out, stride)
     if name == "id":  # the release replaces an identity that must stride or change width by a 1x1 conv
         return conv_bn(c_in, c_out, stride) if (stride > 1 or c_in != c_out) else nn.Identity()
     raise ValueError(f"unknown operation {name!r}")
@@ -171,9 +169,18 @@ class Cell(nn.Module):
     """
 
     def __init__(
-        self, spec: CellSpec, concat: tuple[int, ...], c_curr: int, c_prev: int, prev: str, filters: int, stride: int
+        self,
+        spec: CellSpec,
+        concat: tuple[int, ...],
+        c_curr: int,
+        c_prev: int,
+        prev: PrevState,
+        filters: int,
+        stride: int,
     ):
         super().__init__()
+        if prev not in get_args(PrevState):
+            raise ValueError(f"prev must be one of {get_args(PrevState)}, got {prev!r}")
         self.spec = spec
         self.base = conv_bn(c_curr, filters)  # h_i: ReLU, 1x1, BN
         if prev == "none":
@@ -226,7 +233,7 @@ class NASNetA(nn.Module):
             spec, concat, stride = (
                 (cfg.reduction_cell, cfg.reduction_concat, 2) if reduction else (cfg.normal_cell, cfg.normal_concat, 1)
             )
-            mode = "none" if prev is None else ("larger" if levels[prev] < levels[curr] else "same")
+            mode: PrevState = "none" if prev is None else ("larger" if levels[prev] < levels[curr] else "same")
             if prev is not None and levels[curr] - levels[prev] > 1:
                 raise ValueError("h_{i-1} may be at most one reduction larger than h_i")
             cell = Cell(spec, concat, channels[curr], channels[prev] if prev is not None else 0, mode, filters, stride)
@@ -270,9 +277,9 @@ NASNET_A_LARGE = NASNetConfig(  # 6 @ 4032
 )
 
 
-def nasnet_smoke(generator: torch.Generator) -> SmokeCase:
+def nasnet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = NASNetConfig(cells_per_stage=1, filters=8, dropout=0.0, num_classes=10)
-    return classifier_case(NASNetA(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
+    return classifier_case(NASNetA(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
 @register_model(entry="nasnet", smoke=nasnet_smoke, input_shape=(3, 224, 224))

@@ -58,37 +58,22 @@ Gram entries (``StyleLoss.lua``: the paper's squared Frobenius norm divided by C
 variation half the sum of squared differences between neighbouring pixels over the batch (the
 gradient that ``TotalVariation.lua`` implements).
 
-Deviations from the paper:
-
-* The loss network is a VGG-16 (configuration D, ``implementations.vgg``) cut after relu4_3 and
-  frozen, but it is **not ImageNet-pretrained** here: nothing is downloaded, so its weights are
-  random (He-normal, so that activations keep their scale through the layers and the losses have
-  the magnitudes of a real VGG). A trained run must load ImageNet-pretrained VGG-16 weights.
-* Convolutions followed by batch normalisation carry no bias (the bias is cancelled by the
-  normalisation; the Torch code keeps it). The output convolutions have a bias.
-* The scaled tanh is read as 255 * (tanh(h) + 1) / 2; the Torch code multiplies tanh by a constant
-  on mean-subtracted images instead. Inputs to the loss network have the VGG mean subtracted.
-* The paper does not fix lambda_c and lambda_s (lambda_TV is cross-validated per style in
-  [1e-6, 1e-4]) nor the formula of the total variation: the Torch code's are used (above), with
-  its normalisations; so the style loss is the mean over the C_j x C_j Gram entries, the paper's
-  squared Frobenius norm divided by C_j^2, without which lambda_s = 5 would weigh the style
-  C_j^2 (4,096 to 262,144) times more than in the authors' runs.
-* The histogram matching applied to super-resolution outputs after the network is left out.
-* Not trained on MS-COCO: the smoke cases train narrow versions (widths 8-32, VGG widths 8-64) on
-  one synthetic batch of 48x48 images (super-resolution: 64x64 targets from 16x16 inputs), with a
-  synthetic style image; the Gaussian blur and bicubic downsampling of the SR inputs are kept.
+Deviations from the paper are listed once, in the entry ``perceptual-loss``
+(catalog/representation/perceptual-loss.yaml).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.loss_case import loss_case
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 from implementations.vgg import VGG_D, conv_layer
 
 # relu<stage>_<layer> -> index in the VGG-16 feature stack built by ``vgg16_features`` (a pool closes
@@ -97,9 +82,13 @@ VGG16_RELU = {"relu1_2": 1, "relu2_2": 4, "relu3_3": 8, "relu4_3": 12}
 VGG_MEAN = (123.68, 116.779, 103.939)  # ImageNet RGB mean of the Caffe VGG-16, on a 0-255 scale
 
 
+Task = Literal["style", "super_resolution"]  # style transfer (Section 4.1) or x4 super-resolution (Section 4.2)
+TASKS: tuple[str, ...] = get_args(Task)
+
+
 @dataclass(frozen=True)
 class PerceptualConfig:
-    task: str  # "style" or "super_resolution"
+    task: Task
     widths: tuple[int, ...]  # the widths of the convolutions on the way down (style: 32, 64, 128; SR: 64)
     residual_blocks: int  # style: 5 (Table 1); x4 SR: 4 (Table 2)
     upsample_widths: tuple[int, ...]  # the 3x3 convolutions of stride 1/2 (style: 64, 32; x4 SR: 64, 64)
@@ -117,6 +106,13 @@ class PerceptualConfig:
     batch_size: int = 4  # Section 4.1, 4.2
     image_size: int = 256  # style: 256x256 training images; SR x4: 288x288 targets, 72x72 inputs
     blur_sigma: float = 1.0  # SR inputs: Gaussian blur with sigma 1.0 before bicubic downsampling
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(map(repr, TASKS))}, got {self.task!r}")
+        unknown = [j for j in (*self.content_layers, *self.style_layers) if j not in VGG16_RELU]
+        if unknown:
+            raise ValueError(f"unknown loss-network layers {unknown}; known: {', '.join(VGG16_RELU)}")
 
 
 # --- the image transformation network ----------------------------------------------------------
@@ -212,7 +208,7 @@ class LossNetwork(nn.Module):
     def __init__(self, widths: tuple[int, ...], pixel_max: float):
         super().__init__()
         self.features = vgg16_features(widths)
-        for m in self.features.modules():  # a stand-in for the ImageNet weights, see the docstring
+        for m in self.features.modules():  # a stand-in for the ImageNet weights (see the entry's deviations)
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 nn.init.zeros_(m.bias)
@@ -336,80 +332,56 @@ def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
     return F.conv2d(F.pad(images, (radius,) * 4, mode="reflect"), kernel, groups=3)
 
 
-def perceptual_case(cfg: PerceptualConfig, generator: torch.Generator, steps: int = 8) -> SmokeCase:
+def perceptual_case(cfg: PerceptualConfig, rng: torch.Generator, steps: int = 8) -> SmokeCase:
     """Adam on the perceptual objective of one synthetic batch (style transfer or x4 SR)."""
     model = PerceptualLossModel(cfg)
     b, size = cfg.batch_size, cfg.image_size
     # smooth synthetic "photographs" in [0, pixel_max]: upsampled noise
-    coarse = torch.rand(b, 3, size // 8, size // 8, generator=generator)
+    coarse = torch.rand(b, 3, size // 8, size // 8, generator=rng)
     images = cfg.pixel_max * F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
     if cfg.task == "style":
-        style = cfg.pixel_max * torch.rand(1, 3, size, size, generator=generator)  # a busy texture as the style
+        style = cfg.pixel_max * torch.rand(1, 3, size, size, generator=rng)  # a busy texture as the style
         batch = {"input": images, "content": images, "style": style}
     else:  # the network sees a blurred, 4x bicubic-downsampled copy and must give back the original
         blurred = gaussian_blur(images, cfg.blur_sigma)
         low = F.interpolate(blurred, scale_factor=0.25, mode="bicubic", align_corners=False)
         batch = {"input": low.clamp(0, cfg.pixel_max), "content": images}
-    opt = torch.optim.Adam(model.transform.parameters(), lr=cfg.lr)
-
-    def step(bt: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        grams = model.style_targets(bt["style"]) if "style" in bt else None
-        losses = model.losses(bt["input"], bt["content"], grams)
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
-
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            return {"image": model(bt["input"])}
-        finally:
-            model.train()
-
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
+    # the style targets G_j(y_s) are recomputed from the batch at each step (no gradient)
+    grams = (lambda bt: model.style_targets(bt["style"])) if cfg.task == "style" else (lambda bt: None)
+    return loss_case(
+        {"model": model},
+        batch,
+        torch.optim.Adam(model.transform.parameters(), lr=cfg.lr),
+        losses=lambda bt: model.losses(bt["input"], bt["content"], grams(bt)),
+        outputs=lambda bt: {"image": model(bt["input"])},
         output_shapes={"image": (b, 3, size, size)},  # the content size in both tasks
-        monitor="loss",
         steps=steps,
         notes=["the VGG-16 loss network has random weights (no download); a real run loads ImageNet weights"],
     )
 
 
-def style_transfer_net_smoke(generator: torch.Generator) -> SmokeCase:
-    small = PerceptualConfig(
-        task="style",
+def style_transfer_net_smoke(rng: torch.Generator) -> SmokeCase:
+    small = replace(
+        STYLE_TRANSFER,
         widths=(8, 16, 32),
-        residual_blocks=5,
         upsample_widths=(16, 8),
-        pad_residual=False,
-        reflection_padding=40,
         vgg_widths=(8, 16, 32, 64),
-        content_layers=STYLE_TRANSFER.content_layers,
-        style_layers=STYLE_TRANSFER.style_layers,
         batch_size=2,
         image_size=48,
     )
-    return perceptual_case(small, generator)
+    return perceptual_case(small, rng)
 
 
-def super_resolution_x4_net_smoke(generator: torch.Generator) -> SmokeCase:
-    small = PerceptualConfig(
-        task="super_resolution",
+def super_resolution_x4_net_smoke(rng: torch.Generator) -> SmokeCase:
+    small = replace(
+        SUPER_RESOLUTION_X4,
         widths=(16,),
-        residual_blocks=4,
         upsample_widths=(16, 16),
-        pad_residual=True,
         vgg_widths=(8, 16, 32, 64),
-        content_layers=SUPER_RESOLUTION_X4.content_layers,
         batch_size=2,
         image_size=64,
     )
-    return perceptual_case(small, generator)
+    return perceptual_case(small, rng)
 
 
 @register_model(entry="perceptual-loss", smoke=style_transfer_net_smoke, input_shape=(3, 256, 256))

@@ -62,24 +62,7 @@ Training (authors' code): Adam, learning rate 1e-4, betas (0.5, 0.99), for both 
 12 per GPU on 4 GPUs, 200,000 iterations; convolution weights from N(0, 0.02) in the generator; one
 discriminator step, then one generator step on the same generated batch.
 
-Deviations from the paper:
-
-* Adversarial loss weight w_adv = 100 assumed; the paper/code give none we could read (the
-  authors' code leaves every loss weight a command-line flag without default, and the paper text was
-  out of our reach). This and the four values below are those of an unofficial re-implementation
-  (garg-abhinav/PFA_GAN, ``config/config.py``), none of them checked against the paper.
-* Age loss weight w_age = 0.4 assumed; the paper/code give none we could read.
-* Pixel loss weight w_pix = 0.02 assumed; the paper/code give none we could read.
-* SSIM share alpha = 0.15 of the pixel loss assumed; the paper/code give none we could read.
-* Identity loss weight w_id = 0.0005 assumed (0.025 x 0.02 in that re-implementation); the
-  paper/code give none we could read.
-* Layer shapes, the pixel-weight schedule, the optimiser and the mean-age target come from the
-  authors' code, not from the paper text (which we could not read).
-* The age estimator and the face-recognition network are pretrained and frozen in the paper (an age
-  classifier trained on the data set, VGG-Face); here they are frozen networks of the same kind with
-  random weights (nothing is downloaded), so the age and identity losses only exercise the gradient path.
-* Not trained on MORPH or CACD: the smoke case trains a 64x64 version (sub-network widths 8-32, two
-  residual blocks; discriminator width 8) on one synthetic batch with random age groups.
+Deviations from the paper are listed once, in the entry ``pfa-gan`` (catalog/generative/pfa-gan.yaml).
 """
 
 from __future__ import annotations
@@ -91,8 +74,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.init import normal_init_
 from implementations.kit.smoke import Losses, SmokeCase, random_images
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -340,14 +324,6 @@ def pixel_weight(cfg: PFAGANConfig, iteration: int) -> float:
 # --- the model -----------------------------------------------------------------------------------
 
 
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolution weights from N(0, std) and biases 0 (the authors' weights_init, on the generator)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
-
-
 class PFAGAN(nn.Module):
     """The generator chain and the age-conditioned discriminator; calling it ages faces."""
 
@@ -356,7 +332,8 @@ class PFAGAN(nn.Module):
         self.cfg = cfg
         self.generator = ProgressiveGenerator(cfg)
         self.discriminator = AgeConditionedPatchDiscriminator(cfg)
-        init_weights(self.generator, cfg.init_std)
+        # the authors' weights_init, on the generator: convolution weights from N(0, std), biases 0
+        normal_init_(self.generator, cfg.init_std, layers=(nn.Conv2d, nn.ConvTranspose2d))
 
     def forward(self, x: Tensor, source: Tensor | None = None, target: Tensor | None = None) -> Tensor:
         """(B, 3, H, W) -> (B, 3, H, W); by default from the youngest group to the oldest (every stage)."""
@@ -381,7 +358,7 @@ SMOKE = PFAGANConfig(
 )
 
 
-def pfa_gan_smoke(generator: torch.Generator) -> SmokeCase:
+def pfa_gan_smoke(rng: torch.Generator) -> SmokeCase:
     """One discriminator step, then one generator step on the same aged batch (authors' training loop)."""
     cfg = SMOKE
     model = PFAGAN(cfg)
@@ -390,19 +367,19 @@ def pfa_gan_smoke(generator: torch.Generator) -> SmokeCase:
     b, side, n = cfg.batch_size, cfg.image_size, cfg.age_groups
     # source group s in 0..N-2 and a later target t in s+1..N-1; the first face goes from 0 to N-1 so
     # that every sub-network is on at least once
-    source = torch.randint(0, n - 1, (b,), generator=generator)
-    target = source + 1 + (torch.rand(b, generator=generator) * (n - 1 - source)).long()
+    source = torch.randint(0, n - 1, (b,), generator=rng)
+    target = source + 1 + (torch.rand(b, generator=rng) * (n - 1 - source)).long()
     source[0], target[0] = 0, n - 1
     lows = torch.tensor((0, *cfg.group_bounds), dtype=torch.float) + 1  # youngest age of each group
     highs = torch.tensor((*cfg.group_bounds, 70), dtype=torch.float)  # oldest (70: the smoke's cap)
-    target_age = lows[target] + torch.rand(b, generator=generator) * (highs[target] - lows[target])
+    target_age = lows[target] + torch.rand(b, generator=rng) * (highs[target] - lows[target])
     batch = {
-        "source_img": torch.tanh(random_images(generator, b, (cfg.channels, side, side))),  # (B, 3, H, W)
+        "source_img": torch.tanh(random_images(rng, b, (cfg.channels, side, side))),  # (B, 3, H, W)
         "source": source,  # (B,)
         "target": target,  # (B,)
         "target_age": target_age,  # (B,) stands for the mean age of the target group in the data set
-        "real": torch.tanh(random_images(generator, b, (cfg.channels, side, side))),  # (B, 3, H, W) real faces
-        "real_group": torch.randint(0, n, (b,), generator=generator),  # (B,) their groups
+        "real": torch.tanh(random_images(rng, b, (cfg.channels, side, side))),  # (B, 3, H, W) real faces
+        "real_group": torch.randint(0, n, (b,), generator=rng),  # (B,) their groups
     }
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=cfg.betas)

@@ -52,27 +52,22 @@ BatchNorm scales start at N(1, 0.02). Dropout sits on the first three decoder la
 (that code puts it on the second to fourth), and the skips carry the encoder layers' activations, as
 the paper says (that code concatenates them before the LeakyReLU and applies a ReLU to the result).
 
-Deviations from the paper:
-
-* The bottleneck layer (the eighth encoder C512, on a 1x1 map) has no BatchNorm, as in the authors'
-  Lua and PyTorch code: with a batch of one, BatchNorm over a 1x1 map would zero it.
-* The discriminator returns logits; the sigmoid is fused into ``binary_cross_entropy_with_logits``
-  (the same loss, numerically safer).
-* Not trained on Cityscapes, facades or maps: the smoke case trains a 32x32 version (five encoder
-  layers of widths 8-32, discriminator widths 8-64) on one synthetic pair of batches.
+Deviations from the paper are listed once, in the entry ``pix2pix`` (catalog/generative/pix2pix.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import minimax_discriminator_loss, non_saturating_generator_loss
+from implementations.kit.adversarial import minimax_discriminator_loss, non_saturating_generator_loss, tanh_images
+from implementations.kit.init import CONVOLUTIONS, normal_init_
+from implementations.kit.smoke import Losses, SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -172,49 +167,52 @@ class UNetGenerator(nn.Module):
 # --- the discriminator ---------------------------------------------------------------------------
 
 
-class PatchGAN(nn.Module):
-    """D(x, y): one logit per overlapping 70x70 patch of the pair, stacked along channels (6.1.2)."""
+Norm = Literal["batch", "instance"]
+NORMS: tuple[str, ...] = ("batch", "instance")
 
-    def __init__(self, cfg: Pix2PixConfig):
+
+class PatchGAN(nn.Module):
+    """The 70x70 PatchGAN (6.1.2): one score per overlapping 70x70 patch of its input.
+
+    pix2pix's D(x, y) sees the pair stacked along channels and uses BatchNorm; CycleGAN's
+    discriminators, the same network (its Appendix 7.2), see one image and use InstanceNorm. As in the
+    authors' code, which serves both papers, a convolution followed by BatchNorm has no bias (the
+    norm's shift replaces it); the first and the last convolutions, and those followed by
+    InstanceNorm (which learns no shift), have one.
+    """
+
+    def __init__(
+        self, in_channels: int, widths: tuple[int, ...], *, norm: Norm, kernel_size: int = 4, leaky_slope: float = 0.2
+    ):
         super().__init__()
-        widths = cfg.discriminator_widths
-        c_in = cfg.in_channels + cfg.out_channels  # the pair (x, y), stacked
-        k, layers = cfg.kernel_size, []
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, not {norm!r}")
+        layers: list[nn.Module] = []
+        c_in, k = in_channels, kernel_size
         for i, c_out in enumerate(widths):
             stride = 1 if i == len(widths) - 1 else 2  # the last Ck keeps the side (authors' code: 70x70 field)
-            layers.append(nn.Conv2d(c_in, c_out, k, stride=stride, padding=1, bias=i == 0))
-            if i > 0:  # no BatchNorm on C64
-                layers.append(nn.BatchNorm2d(c_out))
-            layers.append(nn.LeakyReLU(cfg.leaky_slope))
+            layers.append(nn.Conv2d(c_in, c_out, k, stride=stride, padding=1, bias=i == 0 or norm == "instance"))
+            if i > 0:  # no normalisation on C64
+                layers.append(nn.BatchNorm2d(c_out) if norm == "batch" else nn.InstanceNorm2d(c_out))
+            layers.append(nn.LeakyReLU(leaky_slope))
             c_in = c_out
         layers.append(nn.Conv2d(c_in, 1, k, stride=1, padding=1))  # map to a 1-dimensional output
         self.net = nn.Sequential(*layers)
 
-    def forward(self, pair: Tensor) -> Tensor:  # (B, 6, 256, 256) -> (B, 1, 30, 30) logits
-        return self.net(pair)
-
-
-def init_weights(module: nn.Module, std: float) -> None:
-    """Convolution weights from N(0, std), biases 0; BatchNorm scales from N(1, std), shifts 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
+    def forward(self, x: Tensor) -> Tensor:  # (B, 6, 256, 256) -> (B, 1, 30, 30) logits
+        return self.net(x)
 
 
 def build_generator(cfg: Pix2PixConfig) -> UNetGenerator:
     g = UNetGenerator(cfg)
-    init_weights(g, cfg.init_std)
+    normal_init_(g, cfg.init_std, layers=CONVOLUTIONS, batch_norm="normal")  # conv N(0, std), biases 0, BN N(1, std)
     return g
 
 
 def build_discriminator(cfg: Pix2PixConfig) -> PatchGAN:
-    d = PatchGAN(cfg)
-    init_weights(d, cfg.init_std)
+    c_in = cfg.in_channels + cfg.out_channels  # the pair (x, y), stacked
+    d = PatchGAN(c_in, cfg.discriminator_widths, norm="batch", kernel_size=cfg.kernel_size, leaky_slope=cfg.leaky_slope)
+    normal_init_(d, cfg.init_std, layers=CONVOLUTIONS, batch_norm="normal")
     return d
 
 
@@ -234,7 +232,7 @@ SMOKE = Pix2PixConfig(
 )
 
 
-def pix2pix_smoke(generator: torch.Generator) -> SmokeCase:
+def pix2pix_smoke(rng: torch.Generator) -> SmokeCase:
     """Alternating D and G steps on one synthetic pair (x, y).
 
     The monitored loss is D's, as for the other GANs: on a fixed batch D must learn to tell the real
@@ -244,8 +242,8 @@ def pix2pix_smoke(generator: torch.Generator) -> SmokeCase:
     g, d = build_generator(cfg), build_discriminator(cfg)
     side = cfg.image_size
     batch = {
-        "x": torch.tanh(random_images(generator, cfg.batch_size, (cfg.in_channels, side, side))),  # (B, 3, H, W)
-        "y": torch.tanh(random_images(generator, cfg.batch_size, (cfg.out_channels, side, side))),  # (B, 3, H, W)
+        "x": tanh_images(rng, cfg.batch_size, (cfg.in_channels, side, side)),  # (B, 3, H, W)
+        "y": tanh_images(rng, cfg.batch_size, (cfg.out_channels, side, side)),  # (B, 3, H, W)
     }
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=cfg.betas)

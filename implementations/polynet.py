@@ -27,38 +27,41 @@ projection convolution; this follows the authors' released model (as ported to P
 Cadene/pretrained-models.pytorch), where the residual scale decays linearly from 1.0 in the first
 module to 0.7 in the last. All convolutions are followed by batch norm and have no bias.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default; the paper's "initialisation by insertion" (training a
-  shallower net first, then inserting modules) is a training procedure, not part of the model.
-* Stochastic paths (randomly dropping the terms of a PolyInception module during training) are
-  not implemented: the model always keeps every path, as at test time.
-* The smoke case trains a network 16x narrower with one or two modules per stage, on 75x75.
+Deviations from the paper are listed once, in the entry ``polynet`` (catalog/classification/polynet.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.conv import conv_bn as kit_conv_bn
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
+
+ModuleKind = Literal["2way", "poly3"]  # TwoWay: x + F(x) + G(x); Poly3: x + F(x) + F(F(x)) + F(F(F(x)))
 
 
 @dataclass(frozen=True)
 class PolyNetConfig:
-    stage_a: tuple[str, ...] = ("2way",) * 10  # module kinds of stage A
-    stage_b: tuple[str, ...] = ("poly3", "2way") * 10  # 20 modules, interleaved
-    stage_c: tuple[str, ...] = ("poly3", "2way") * 5  # 10 modules, interleaved
+    stage_a: tuple[ModuleKind, ...] = ("2way",) * 10  # module kinds of stage A
+    stage_b: tuple[ModuleKind, ...] = ("poly3", "2way") * 10  # 20 modules, interleaved
+    stage_c: tuple[ModuleKind, ...] = ("poly3", "2way") * 5  # 10 modules, interleaved
     first_scale: float = 1.0  # residual scale of the first module ...
     last_scale: float = 0.7  # ... decaying linearly to the last (released model)
     width_divisor: int = 1  # 1 for the paper; the smoke case divides every width by 8
     dropout: float = 0.2  # before the classifier
     num_classes: int = 1000
     in_channels: int = 3
+
+    def __post_init__(self) -> None:
+        for kind in self.stage_a + self.stage_b + self.stage_c:
+            if kind not in get_args(ModuleKind):
+                raise ValueError(f"PolyNetConfig stage module kinds must be in {get_args(ModuleKind)}, got {kind!r}")
 
 
 def conv_bn(
@@ -69,13 +72,8 @@ def conv_bn(
     padding: int | tuple[int, int] = 0,
     relu: bool = True,
 ) -> nn.Sequential:
-    layers: list[nn.Module] = [
-        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
-        nn.BatchNorm2d(c_out),
-    ]
-    if relu:
-        layers.append(nn.ReLU(inplace=True))
-    return nn.Sequential(*layers)
+    """conv (no bias, "valid" unless ``padding``) -> BN [-> ReLU]."""
+    return kit_conv_bn(c_in, c_out, kernel, stride, padding=padding, act=nn.ReLU(inplace=True) if relu else None)
 
 
 class Stem(nn.Module):
@@ -243,7 +241,7 @@ class PolyNet(nn.Module):
         return self.fc(self.dropout(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
 
 
-def polynet_smoke(generator: torch.Generator) -> SmokeCase:
+def polynet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = PolyNetConfig(
         stage_a=("2way",),
         stage_b=("poly3", "2way"),
@@ -252,7 +250,7 @@ def polynet_smoke(generator: torch.Generator) -> SmokeCase:
         dropout=0.0,
         num_classes=10,
     )
-    return classifier_case(PolyNet(cfg), generator, input_shape=(3, 75, 75), num_classes=10)
+    return classifier_case(PolyNet(cfg), rng, input_shape=(3, 75, 75), num_classes=10)
 
 
 @register_model(entry="polynet", smoke=polynet_smoke, input_shape=(3, 331, 331))

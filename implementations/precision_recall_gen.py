@@ -31,13 +31,8 @@ indicator functions, piecewise constant in the samples, so there is no honest tr
 smoke case (nothing receives a gradient); ``tests/test_gan_metrics.py`` checks them against
 known answers instead.
 
-Deviations from the paper:
-
-* The feature extractor (an ImageNet-trained VGG-16 up to fc2) is not part of this module: the
-  functions take feature matrices; ``implementations.vgg`` holds the architecture, without the
-  trained weights.
-* The realism score is the paper's ratio of distances; the authors' code divides squared
-  distances (the same ranking and the same R >= 1 test, other values).
+Deviations from the paper are listed once, in the entry
+``precision-recall-gen`` (catalog/evaluation/precision-recall-gen.yaml).
 """
 
 from __future__ import annotations

@@ -47,19 +47,7 @@ Details the paper leaves open are taken from the authors' code (``networks.py``,
 github.com/tkarras/progressive_growing_of_gans): the first dense layer's gain is sqrt(2) / 4 with
 one bias per feature map, the toRGB and final layers have gain 1, biases start at zero.
 
-Deviations from the paper:
-
-* The authors' code fuses upsampling with the next convolution (and convolution with average
-  pooling) from 128x128 on; this module keeps them separate, which is the same function with the
-  same parameters.
-* The gradient-penalty interpolation coefficients and the latents are drawn once when the smoke
-  case is built (the smoke contract: one fixed batch), not freshly at every step.
-* The weight average of the generator used for the paper's samples (Gs, decay 0.999) is not kept.
-* Not trained on CelebA-HQ: the smoke case grows a 16x16 version (widths 16/16/8, 16-d latents) on
-  one synthetic batch of 8 over 12 steps: the end of the 8x8 fade-in (alpha 0.5, 1), the 16x16
-  blocks faded in (alpha 0, 0.25, 0.5, 0.75), then six steps at 16x16, with the paper's Adam
-  betas, loss and drift term but a learning rate of 0.01 instead of 0.001 (the equalised weights
-  are N(0, 1), so at 0.001 a dozen steps barely move them).
+Deviations from the paper are listed once, in the entry ``progan`` (catalog/generative/progan.yaml).
 """
 
 from __future__ import annotations
@@ -71,10 +59,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import gan_case
+from implementations.kit.gan_layers import EqualConv2d, EqualLinear, minibatch_stddev, pixel_norm
+from implementations.kit.progressive import progressive_batch, progressive_case
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
-from implementations.wgan_gp import gradient_penalty
 
 
 @dataclass(frozen=True)
@@ -106,50 +94,8 @@ class ProGANConfig:
         return int(math.log2(self.resolution)) - 2
 
 
-# --- equalised learning rate (Section 4.1) ------------------------------------------------------
-
-
-class EqualConv2d(nn.Module):
-    """Conv with weights N(0, 1) scaled at run time by gain / sqrt(fan_in); 'same' padding unless told."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, *, gain: float = math.sqrt(2), padding: int | None = None):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
-        self.bias = nn.Parameter(torch.zeros(c_out))
-        self.scale = gain / math.sqrt(c_in * kernel * kernel)  # He's constant c
-        self.padding = kernel // 2 if padding is None else padding
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H', W')
-        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
-
-
-class EqualLinear(nn.Module):
-    """Fully connected layer with the equalised learning rate."""
-
-    def __init__(self, c_in: int, c_out: int, *, gain: float = math.sqrt(2)):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in))
-        self.bias = nn.Parameter(torch.zeros(c_out))
-        self.scale = gain / math.sqrt(c_in)
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, c_in) -> (B, c_out)
-        return F.linear(x, self.weight * self.scale, self.bias)
-
-
-def pixel_norm(x: Tensor, eps: float) -> Tensor:
-    """Section 4.2: each pixel's feature vector scaled to unit mean square, over dim 1."""
-    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
-
-
-def minibatch_stddev(x: Tensor, group: int) -> Tensor:
-    """Section 3: mean over features and pixels of the per-feature std within groups; C -> C + 1."""
-    b, c, h, w = x.shape
-    g = min(group, b)  # the minibatch must be divisible by the group size
-    y = x.reshape(g, -1, c, h, w)  # (G, B/G, C, H, W)
-    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # (B/G, C, H, W): std over each group
-    y = y.mean(dim=(1, 2, 3))  # (B/G,)
-    y = y.reshape(1, -1, 1, 1, 1).expand(g, -1, 1, h, w).reshape(b, 1, h, w)  # (B, 1, H, W)
-    return torch.cat([x, y], dim=1)
+# The equalised layers (Section 4.1), pixel norm (Section 4.2) and minibatch stddev (Section 3) are
+# in implementations.kit.gan_layers, shared with StyleGAN and StyleGAN2.
 
 
 # --- generator ----------------------------------------------------------------------------------
@@ -275,14 +221,6 @@ class ProGAN(nn.Module):
         return self.generator(z)
 
 
-def real_images_at(x: Tensor, depth: int, alpha: float, full_depth: int) -> Tensor:
-    """Reals at resolution 4 * 2^depth (average pooling), blended with the half resolution during a fade-in."""
-    x = F.avg_pool2d(x, 2 ** (full_depth - depth)) if depth < full_depth else x
-    if depth > 0 and alpha < 1.0:
-        x = torch.lerp(F.interpolate(F.avg_pool2d(x, 2), scale_factor=2.0, mode="nearest"), x, alpha)
-    return x
-
-
 # --- the smoke case -----------------------------------------------------------------------------
 
 CELEBA_HQ_1024 = ProGANConfig()
@@ -290,71 +228,20 @@ CELEBA_HQ_1024 = ProGANConfig()
 SMOKE = ProGANConfig(resolution=16, latent_dim=16, fmap_base=64, fmap_max=16, batch_size=8, lr=0.01)
 
 
-# (depth, alpha) per step: the end of the 8x8 fade-in, one growth stage fading 16x16 in, then stable
-def critic_step(
-    G: nn.Module,
-    D: nn.Module,
-    opt_d: torch.optim.Optimizer,
-    bt: dict[str, Tensor],
-    depth: int,
-    alpha: float,
-    cfg: ProGANConfig,
-) -> Losses:
-    """One critic update at the current growth stage (Appendix A.1):
-    E[D(G(z))] - E[D(x)] + lambda * GP + epsilon_drift * E[D(x)^2], the real images faded like the fakes."""
-    critic = lambda x: D(x, depth, alpha)  # noqa: E731
-    real = real_images_at(bt["real"], depth, alpha, cfg.depth)
-    opt_d.zero_grad(set_to_none=True)
-    with torch.no_grad():
-        fake = G(bt["z_d"], depth, alpha)
-    real_scores = critic(real)
-    wasserstein = critic(fake).mean() - real_scores.mean()
-    gp = gradient_penalty(critic, real, fake, bt["eps"])
-    drift = real_scores.square().mean()
-    d_loss = wasserstein + cfg.gp_weight * gp + cfg.drift_weight * drift
-    d_loss.backward()
-    opt_d.step()
-    return {
-        "d_loss": d_loss.detach(),
-        "wasserstein": wasserstein.detach(),
-        "penalty": gp.detach(),
-        "drift": drift.detach(),
-    }
-
-
-SMOKE_SCHEDULE = ((1, 0.5), (1, 1.0), (2, 0.0), (2, 0.25), (2, 0.5), (2, 0.75)) + ((2, 1.0),) * 6
-
-
-def progan_smoke(random: torch.Generator) -> SmokeCase:
+def progan_smoke(rng: torch.Generator) -> SmokeCase:
+    """Growth schedule of the kit (the end of the 8x8 fade-in, 16x16 faded in, then stable); Appendix A.1's loss."""
     cfg = SMOKE
     gan = ProGAN(cfg)
-    G, D = gan.generator, gan.discriminator
-    b, side, steps = cfg.batch_size, cfg.resolution, len(SMOKE_SCHEDULE)
-    batch = {
-        "real": torch.tanh(random_images(random, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
-        "z_d": torch.randn(b, cfg.latent_dim, generator=random),  # latents of the D step
-        "z_g": torch.randn(b, cfg.latent_dim, generator=random),  # latents of the G step
-        "eps": torch.rand(b, generator=random),  # gradient-penalty interpolation, U[0, 1]
-    }
-    adam = lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas, eps=cfg.adam_eps)  # noqa: E731
-    opt_g, opt_d = adam(G.parameters()), adam(D.parameters())
-    state = {"step": 0}
-
-    def step(bt: dict[str, Tensor]) -> Losses:
-        G.train()
-        D.train()
-        k = min(state["step"], steps - 1)
-        state["step"] += 1
-        depth, alpha = SMOKE_SCHEDULE[k]
-        critic_losses = critic_step(G, D, opt_d, bt, depth, alpha, cfg)
-        # generator: -E[D(G(z))]
-        opt_g.zero_grad(set_to_none=True)
-        g_loss = -D(G(bt["z_g"], depth, alpha), depth, alpha).mean()
-        g_loss.backward()
-        opt_g.step()
-        return {**critic_losses, "g_loss": g_loss.detach()}
-
-    return gan_case(G, D, batch, step, steps=steps)
+    batch = progressive_batch(rng, cfg.batch_size, cfg.channels, cfg.resolution, cfg.latent_dim)
+    return progressive_case(
+        gan.generator,
+        gan.discriminator,
+        batch,
+        full_depth=cfg.depth,
+        optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas, eps=cfg.adam_eps),
+        gp_weight=cfg.gp_weight,
+        drift_weight=cfg.drift_weight,
+    )
 
 
 @register_model(entry="progan", smoke=progan_smoke, input_shape=(512,))

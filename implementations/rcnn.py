@@ -33,24 +33,7 @@ Training is three stages (Section 2.3):
    predicted as d_*(P) = w_*^T phi_5(P), fit by ridge regression
    w_* = argmin sum_i (t_*^i - w^T phi_5(P^i))^2 + lambda ||w||^2 with lambda = 1000.
 
-Deviations from the paper:
-
-* The CNN is this project's AlexNet (``implementations.alexnet``: the paper network, LRN before
-  pooling), not the Caffe reference model the authors used (pooling before LRN); it starts from
-  PyTorch's default initialisation, not from ImageNet pre-training.
-* The SVMs and the regressors are trained by gradient steps on their objectives (1/2 ||w||^2 + C
-  times the summed hinge loss, with C = 0.001 from the authors' code as the paper gives none; ridge
-  regression), not by the authors' batch solvers. The regressors have a bias (the authors' code
-  appends a constant feature). The code's positive weight 2 and its scaling of fc7 features to a
-  mean norm of 20 are left out. Hard negative mining keeps, at every step, the negatives scoring
-  above -1 (the code's cache rule) instead of mining the whole training set in rounds.
-* Selective search is out of scope: proposals are given. Test-time NMS uses IoU 0.3 (the authors'
-  code) instead of the paper's per-class threshold chosen on a validation set.
-* Not trained on VOC: the smoke case builds two synthetic 96x96 images with two objects each,
-  jittered and random proposals, warps them to 99x99 (context 7 pixels) and trains a narrow AlexNet
-  (widths divided by 16, fc 64, no dropout, N = 3) with SGD at learning rate 0.01 and momentum
-  0.9 on all 24 warped regions (no 32 + 96 sampling), then one step of the SVMs (C = 1) and of
-  the regressors (lambda = 1) on its features, all in one training step.
+Deviations from the paper are listed once, in the entry ``rcnn`` (catalog/detection/rcnn.yaml).
 """
 
 from __future__ import annotations
@@ -62,10 +45,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.alexnet import AlexNet, AlexNetConfig, feature_size
-from implementations.fast_rcnn import box_iou, decode_boxes, encode_boxes, jittered_proposals, synthetic_ground_truth
-from implementations.faster_rcnn import nms
-from implementations.registry import register_model
+from implementations.kit.boxes import box_iou, decode_boxes, encode_boxes, nms
+from implementations.kit.detection_smoke import detector_case, jittered_boxes, random_boxes, synthetic_ground_truth
 from implementations.kit.smoke import Losses, SmokeCase, random_images
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -210,7 +193,7 @@ def detect(model: RCNN, image: Tensor, proposals: Tensor) -> list[tuple[Tensor, 
     out = []
     for c in range(cfg.num_classes):
         boxes = decode_boxes(proposals, deltas[:, 4 * c : 4 * c + 4])
-        keep = nms(boxes, scores[:, c], cfg.nms_iou, max_keep=boxes.shape[0])  # greedy NMS, every survivor kept
+        keep = nms(boxes, scores[:, c], cfg.nms_iou)  # greedy NMS, every survivor kept
         out.append((boxes[keep], scores[keep, c]))
     return out
 
@@ -228,19 +211,16 @@ SMOKE = RCNNConfig(
 )
 
 
-def rcnn_smoke(generator: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
+def rcnn_smoke(rng: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
     """Two 96x96 images, two objects each; proposals: the ground truth, 3 jitters per object and 4 random boxes."""
     size, n = 96, 2
     model = RCNN(cfg)
-    gt_boxes, gt_labels = synthetic_ground_truth(generator, n, 2, cfg.num_classes, size)  # (n, 2, 4), (n, 2)
-    images = random_images(generator, n, (cfg.cnn.in_channels, size, size))
+    gt_boxes, gt_labels = synthetic_ground_truth(rng, n, 2, cfg.num_classes, size)  # (n, 2, 4), (n, 2)
+    images = random_images(rng, n, (cfg.cnn.in_channels, size, size))
     regions, ft, svm, t, cls = [], [], [], [], []
     for i in range(n):
-        wh = torch.rand(4, 2, generator=generator) * 30 + 12
-        xy = torch.rand(4, 2, generator=generator) * (size - wh)
-        boxes = torch.cat(
-            [gt_boxes[i], jittered_proposals(generator, gt_boxes[i], 3, size), torch.cat([xy, xy + wh], 1)]
-        )
+        background = random_boxes(rng, (4,), size, 12, 42)  # (4, 4), sides of 12-42 pixels
+        boxes = torch.cat([gt_boxes[i], jittered_boxes(rng, gt_boxes[i], 3, size), background])
         box_classes = torch.cat([gt_labels[i], torch.zeros(boxes.shape[0] - gt_boxes.shape[1], dtype=torch.long)])
         regions.append(warp_regions(images[i], boxes, cfg.cnn.image_size, cfg.context_padding))
         ft.append(fine_tuning_labels(cfg, boxes, gt_boxes[i], gt_labels[i]))
@@ -284,25 +264,16 @@ def rcnn_smoke(generator: torch.Generator, cfg: RCNNConfig = SMOKE, steps: int =
         return {"loss": loss.detach(), "svm_loss": svm_loss.detach(), "bbox_loss": bbox_loss.detach()}
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            scores, deltas = model(b["regions"])
-            return {"logits": model.fine_tune_logits(b["regions"]), "svm_scores": scores, "box_deltas": deltas}
-        finally:
-            model.train()
+        scores, deltas = model(b["regions"])
+        return {"logits": model.fine_tune_logits(b["regions"]), "svm_scores": scores, "box_deltas": deltas}
 
-    r = batch["regions"].shape[0]
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
+    r, k = batch["regions"].shape[0], cfg.num_classes
+    return detector_case(
+        model,
+        batch,
         step=step,
         outputs=outputs,
-        output_shapes={
-            "logits": (r, cfg.num_classes + 1),
-            "svm_scores": (r, cfg.num_classes),
-            "box_deltas": (r, 4 * cfg.num_classes),
-        },
-        monitor="loss",
+        output_shapes={"logits": (r, k + 1), "svm_scores": (r, k), "box_deltas": (r, 4 * k)},
         steps=steps,
     )
 

@@ -28,41 +28,59 @@ blocks at widths 16, 32, 64 on 32x32, 16x16 and 8x8 maps, global average pooling
 6n+2 layers. Their shortcuts are all identities; where the width doubles, x is subsampled by 2 and
 padded with zero channels (option A), so the shortcuts add no parameters.
 
-Deviations from the paper:
+The normalisation after each convolution is a choice of the config (``norm``): batch norm, as in
+the paper, or group norm with ``groups`` groups; a later paper may pass its own layer as
+``norm_layer`` (Group Normalization builds its GN ResNet-50 this way). Where a bottleneck block
+down-samples is a choice too (``bottleneck_stride``): in the first 1x1 (the authors' Caffe models)
+or in the 3x3 (fb.resnet.torch, which later papers follow); the parameters are the same either way.
 
-* Initialisation is PyTorch's default, not the paper's He (MSRA) initialisation of [13].
-* The smoke case trains a narrow one-block-per-stage version on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``resnet`` (catalog/classification/resnet.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.conv import NormLayer, conv_bn
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
+
+BlockKind = Literal["basic", "bottleneck"]
+Stem = Literal["imagenet", "cifar"]
+Shortcut = Literal["projection", "zero-pad"]
+Norm = Literal["batch", "group"]
+BottleneckStride = Literal["reduce", "conv"]
 
 
 @dataclass(frozen=True)
 class ResNetConfig:
-    block: str  # "basic" (two 3x3 convolutions) or "bottleneck" (1x1, 3x3, 1x1)
+    block: BlockKind  # "basic" (two 3x3 convolutions) or "bottleneck" (1x1, 3x3, 1x1)
     layers: tuple[int, ...]  # blocks per stage, e.g. (3, 4, 6, 3) for ResNet-50
     widths: tuple[int, ...] = (64, 128, 256, 512)  # 3x3 filters per stage; a bottleneck outputs 4x this
-    stem: str = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv, 16 filters
+    stem: Stem = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv, 16 filters
     stem_width: int = 64
-    shortcut: str = "projection"  # "projection": 1x1 conv where shapes change (option B); "zero-pad": option A
+    shortcut: Shortcut = "projection"  # "projection": 1x1 conv where shapes change (option B); "zero-pad": option A
+    norm: Norm = "batch"  # after every convolution: batch norm (Section 3.4) or group norm
+    groups: int = 32  # group norm's number of groups G (norm="group" only)
+    bottleneck_stride: BottleneckStride = "reduce"  # a bottleneck down-samples in its first 1x1 or in its 3x3
     num_classes: int = 1000
     in_channels: int = 3
 
-
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    """A convolution without bias (batch norm's shift replaces it) followed by batch norm."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(c_out)
-    )
+    def __post_init__(self) -> None:
+        for name, kind in (
+            ("block", BlockKind),
+            ("stem", Stem),
+            ("shortcut", Shortcut),
+            ("norm", Norm),
+            ("bottleneck_stride", BottleneckStride),
+        ):
+            if getattr(self, name) not in get_args(kind):
+                raise ValueError(f"ResNetConfig.{name} must be one of {get_args(kind)}, got {getattr(self, name)!r}")
 
 
 class ZeroPadShortcut(nn.Module):
@@ -78,12 +96,16 @@ class ZeroPadShortcut(nn.Module):
         return F.pad(x, (0, 0, 0, 0, 0, self.extra))
 
 
-def make_shortcut(c_in: int, c_out: int, stride: int, kind: str) -> nn.Module:
+def make_shortcut(
+    c_in: int, c_out: int, stride: int, kind: Shortcut, norm_layer: NormLayer = nn.BatchNorm2d
+) -> nn.Module:
     if c_in == c_out and stride == 1:
         return nn.Identity()
     if kind == "zero-pad":
         return ZeroPadShortcut(c_in, c_out, stride)
-    return conv_bn(c_in, c_out, 1, stride)
+    if kind == "projection":
+        return conv_bn(c_in, c_out, 1, stride, norm=norm_layer)
+    raise ValueError(f"shortcut must be one of {get_args(Shortcut)}, got {kind!r}")
 
 
 class BasicBlock(nn.Module):
@@ -91,11 +113,11 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, c_in: int, width: int, stride: int = 1, shortcut: str = "projection"):
+    def __init__(self, c_in: int, width: int, stride: int, shortcut: Shortcut, norm_layer: NormLayer):
         super().__init__()
-        self.conv1 = conv_bn(c_in, width, 3, stride)
-        self.conv2 = conv_bn(width, width, 3)
-        self.shortcut = make_shortcut(c_in, width, stride, shortcut)
+        self.conv1 = conv_bn(c_in, width, 3, stride, norm=norm_layer)
+        self.conv2 = conv_bn(width, width, 3, 1, norm=norm_layer)
+        self.shortcut = make_shortcut(c_in, width, stride, shortcut, norm_layer)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C_in, H, W) -> (B, width, H/s, W/s)
         out = F.relu(self.conv1(x))
@@ -108,13 +130,24 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, c_in: int, width: int, stride: int = 1, shortcut: str = "projection"):
+    def __init__(
+        self,
+        c_in: int,
+        width: int,
+        stride: int = 1,
+        shortcut: Shortcut = "projection",
+        norm_layer: NormLayer = nn.BatchNorm2d,
+        stride_in: BottleneckStride = "reduce",
+    ):
         super().__init__()
+        if stride_in not in get_args(BottleneckStride):
+            raise ValueError(f"stride_in must be one of {get_args(BottleneckStride)}, got {stride_in!r}")
         c_out = width * self.expansion
-        self.reduce = conv_bn(c_in, width, 1, stride)  # stride in the first 1x1, as in the released models
-        self.conv = conv_bn(width, width, 3)
-        self.expand = conv_bn(width, c_out, 1)
-        self.shortcut = make_shortcut(c_in, c_out, stride, shortcut)
+        s_reduce, s_conv = (stride, 1) if stride_in == "reduce" else (1, stride)
+        self.reduce = conv_bn(c_in, width, 1, s_reduce, norm=norm_layer)  # "reduce": as the released models
+        self.conv = conv_bn(width, width, 3, s_conv, norm=norm_layer)  # "conv": stride here, as fb.resnet.torch
+        self.expand = conv_bn(width, c_out, 1, 1, norm=norm_layer)
+        self.shortcut = make_shortcut(c_in, c_out, stride, shortcut, norm_layer)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C_in, H, W) -> (B, 4 width, H/s, W/s)
         out = F.relu(self.reduce(x))
@@ -123,29 +156,43 @@ class Bottleneck(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-BLOCKS: dict[str, type[nn.Module]] = {"basic": BasicBlock, "bottleneck": Bottleneck}
+BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottleneck": Bottleneck}
+
+
+def config_norm_layer(cfg: ResNetConfig) -> NormLayer:
+    """The normalisation ``cfg.norm`` names: PyTorch's batch norm, or PyTorch's group norm with ``cfg.groups``."""
+    if cfg.norm == "batch":
+        return nn.BatchNorm2d
+    if cfg.norm == "group":
+        return lambda channels: nn.GroupNorm(cfg.groups, channels)
+    raise ValueError(f"norm must be one of {get_args(Norm)}, got {cfg.norm!r}")
 
 
 class ResNet(nn.Module):
-    def __init__(self, cfg: ResNetConfig):
+    """``norm_layer`` (channels -> module), when given, replaces the normalisation ``cfg.norm`` names."""
+
+    def __init__(self, cfg: ResNetConfig, norm_layer: NormLayer | None = None):
         super().__init__()
-        block = BLOCKS[cfg.block]
+        norm = norm_layer or config_norm_layer(cfg)
         if cfg.stem == "imagenet":
             self.stem = nn.Sequential(
-                conv_bn(cfg.in_channels, cfg.stem_width, 7, stride=2),
+                conv_bn(cfg.in_channels, cfg.stem_width, 7, 2, norm=norm),
                 nn.ReLU(inplace=True),  # (B, 64, H/2, W/2)
                 nn.MaxPool2d(3, stride=2, padding=1),  # (B, 64, H/4, W/4)
             )
         else:
-            self.stem = nn.Sequential(conv_bn(cfg.in_channels, cfg.stem_width, 3), nn.ReLU(inplace=True))
+            self.stem = nn.Sequential(conv_bn(cfg.in_channels, cfg.stem_width, 3, 1, norm=norm), nn.ReLU(inplace=True))
         stages = []
         c_in = cfg.stem_width
         for i, (n_blocks, width) in enumerate(zip(cfg.layers, cfg.widths)):
-            blocks = []
+            blocks: list[nn.Module] = []
             for j in range(n_blocks):
                 stride = 2 if (i > 0 and j == 0) else 1  # each stage after the first halves the map
-                blocks.append(block(c_in, width, stride, cfg.shortcut))
-                c_in = width * block.expansion
+                if cfg.block == "bottleneck":
+                    blocks.append(Bottleneck(c_in, width, stride, cfg.shortcut, norm, cfg.bottleneck_stride))
+                else:
+                    blocks.append(BasicBlock(c_in, width, stride, cfg.shortcut, norm))
+                c_in = width * BLOCKS[cfg.block].expansion
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(c_in, cfg.num_classes)
@@ -175,20 +222,20 @@ def cifar_resnet_config(n: int) -> ResNetConfig:
     )
 
 
-def _smoke(block: str, generator: torch.Generator) -> SmokeCase:
+def _smoke(block: str, rng: torch.Generator) -> SmokeCase:
     cfg = ResNetConfig(block=block, layers=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_width=8, num_classes=10)
-    return classifier_case(ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(ResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
-def resnet_basic_smoke(generator: torch.Generator) -> SmokeCase:
-    return _smoke("basic", generator)
+def resnet_basic_smoke(rng: torch.Generator) -> SmokeCase:
+    return _smoke("basic", rng)
 
 
-def resnet_bottleneck_smoke(generator: torch.Generator) -> SmokeCase:
-    return _smoke("bottleneck", generator)
+def resnet_bottleneck_smoke(rng: torch.Generator) -> SmokeCase:
+    return _smoke("bottleneck", rng)
 
 
-def resnet_cifar_smoke(generator: torch.Generator) -> SmokeCase:
+def resnet_cifar_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = ResNetConfig(
         block="basic",
         layers=(1, 1, 1),
@@ -198,7 +245,7 @@ def resnet_cifar_smoke(generator: torch.Generator) -> SmokeCase:
         shortcut="zero-pad",
         num_classes=10,
     )
-    return classifier_case(ResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(ResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
 @register_model(entry="resnet", smoke=resnet_basic_smoke, input_shape=(3, 224, 224))

@@ -24,22 +24,23 @@ CIFAR networks ("ResNeXt-29, 16x64d"): a 3x3 convolution with 64 filters, then t
 stages of 3 blocks with outputs 256, 512, 1024 on 32x32, 16x16 and 8x8 maps, each block's group
 width starting at d = 64 and doubling per stage, global average pooling and a 10-way fc.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default, not He initialisation.
-* The smoke case trains a narrow one-block-per-stage network on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``resnext`` (catalog/classification/resnext.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.conv import conv_bn
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
+
+Stem = Literal["imagenet", "cifar"]
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,14 @@ class ResNeXtConfig:
     cardinality: int  # C: number of aggregated transformations (groups of the 3x3 convolution)
     base_width: int  # d: width of one transformation in the first stage (doubles per stage)
     out_widths: tuple[int, ...] = (256, 512, 1024, 2048)  # block output channels per stage
-    stem: str = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv
+    stem: Stem = "imagenet"  # "imagenet": 7x7/2 conv + 3x3/2 max pool; "cifar": one 3x3 conv
     stem_width: int = 64
     num_classes: int = 1000
     in_channels: int = 3
 
-
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(c_out),
-    )
+    def __post_init__(self) -> None:
+        if self.stem not in get_args(Stem):
+            raise ValueError(f"ResNeXtConfig.stem must be one of {get_args(Stem)}, got {self.stem!r}")
 
 
 class AggregatedBlock(nn.Module):
@@ -125,7 +123,7 @@ def cifar_config(cardinality: int, base_width: int = 64) -> ResNeXtConfig:
     )
 
 
-def resnext_smoke(generator: torch.Generator) -> SmokeCase:
+def resnext_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = ResNeXtConfig(
         layers=(1, 1, 1),
         cardinality=4,
@@ -135,7 +133,7 @@ def resnext_smoke(generator: torch.Generator) -> SmokeCase:
         stem_width=16,
         num_classes=10,
     )
-    return classifier_case(ResNeXt(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(ResNeXt(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
 @register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 224, 224))

@@ -48,19 +48,8 @@ schedule. Episodes are evaluated on 600 tasks with 15 queries per class. Details
 open (block layout, LeakyReLU slope, DropBlock schedule, scikit-learn's logistic regression with
 C = 1) come from the authors' code (``models/resnet.py``, ``eval/meta_eval.py``).
 
-Deviations from the paper:
-
-* The per-episode logistic regression is written in torch (L-BFGS on the summed cross-entropy plus
-  ||W||^2 / (2C), C = 1, intercept not penalised: scikit-learn's objective), not scikit-learn.
-* The support-set augmentation of the authors' evaluation code (5 augmented copies of each support
-  image) is left out.
-* DropBlock's schedule counts training batches only (the authors' counter also counts evaluation
-  passes).
-* Not trained on miniImageNet: the smoke cases train a ResNet-12 of widths 8-16-32-64 on one
-  synthetic batch of 32x32 images from 8 base classes, with DropBlock size 2 (the authors' CIFAR
-  setting) and the DropBlock ramp shortened to 8 batches; the distillation teacher is a network of
-  the same architecture given a few cross-entropy steps when the case is built, standing in for a
-  fully trained previous generation, and only one generation is distilled.
+Deviations from the paper are listed once, in the entry ``rethinking-few-shot``
+(catalog/representation/rethinking-few-shot.yaml).
 """
 
 from __future__ import annotations
@@ -71,8 +60,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.loss_case import loss_case
+from implementations.kit.smoke import SmokeCase, random_images, random_labels
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)
@@ -246,12 +236,12 @@ SMOKE = RFSConfig(
 N_WAY, N_SHOT, N_QUERY = 5, 1, 3  # one synthetic 5-way 1-shot episode, 3 queries per class
 
 
-def _episode(generator: torch.Generator, cfg: RFSConfig) -> dict[str, Tensor]:
+def _episode(rng: torch.Generator, cfg: RFSConfig) -> dict[str, Tensor]:
     shape = (3, cfg.image_size, cfg.image_size)
     return {
-        "support": random_images(generator, N_WAY * N_SHOT, shape),  # (N*K, 3, H, W), novel classes
+        "support": random_images(rng, N_WAY * N_SHOT, shape),  # (N*K, 3, H, W), novel classes
         "support_labels": torch.arange(N_WAY).repeat_interleave(N_SHOT),  # (N*K,)
-        "query": random_images(generator, N_WAY * N_QUERY, shape),  # (N*Q, 3, H, W)
+        "query": random_images(rng, N_WAY * N_QUERY, shape),  # (N*Q, 3, H, W)
     }
 
 
@@ -270,37 +260,32 @@ def _outputs(model: ResNet12, cfg: RFSConfig):
 _SHAPES = {"query_logits": (N_WAY * N_QUERY, N_WAY), "embedding": (SMOKE.batch_size, SMOKE.widths[-1])}
 
 
-def rfs_resnet12_smoke(generator: torch.Generator) -> SmokeCase:
+def rfs_resnet12_smoke(rng: torch.Generator) -> SmokeCase:
     """Pre-training on merged base classes (cross-entropy, SGD); outputs solve one episode."""
     cfg = SMOKE
     model = ResNet12(cfg)
     batch = {
-        "image": random_images(generator, cfg.batch_size, (3, cfg.image_size, cfg.image_size)),
-        "label": random_labels(generator, cfg.batch_size, cfg.num_classes),
-        **_episode(generator, cfg),
+        "image": random_images(rng, cfg.batch_size, (3, cfg.image_size, cfg.image_size)),
+        "label": random_labels(rng, cfg.batch_size, cfg.num_classes),
+        **_episode(rng, cfg),
     }
-    opt = _sgd(model, cfg)
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(b["image"]), b["label"])
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach()}
-
-    return SmokeCase(
-        networks={"model": model}, batch=batch, step=step, outputs=_outputs(model, cfg), output_shapes=_SHAPES
+    return loss_case(
+        {"model": model},
+        batch,
+        _sgd(model, cfg),
+        losses=lambda b: F.cross_entropy(model(b["image"]), b["label"]),
+        outputs=_outputs(model, cfg),
+        output_shapes=_SHAPES,
     )
 
 
-def rfs_distill_resnet12_smoke(generator: torch.Generator, teacher_steps: int = 4) -> SmokeCase:
+def rfs_distill_resnet12_smoke(rng: torch.Generator, teacher_steps: int = 4) -> SmokeCase:
     """One born-again generation: a fresh student learns labels and the frozen teacher's soft targets."""
     cfg = SMOKE
     batch = {
-        "image": random_images(generator, cfg.batch_size, (3, cfg.image_size, cfg.image_size)),
-        "label": random_labels(generator, cfg.batch_size, cfg.num_classes),
-        **_episode(generator, cfg),
+        "image": random_images(rng, cfg.batch_size, (3, cfg.image_size, cfg.image_size)),
+        "label": random_labels(rng, cfg.batch_size, cfg.num_classes),
+        **_episode(rng, cfg),
     }
     teacher = ResNet12(cfg)  # generation k - 1: a few cross-entropy steps stand in for its training
     opt_t = _sgd(teacher, cfg)
@@ -310,23 +295,19 @@ def rfs_distill_resnet12_smoke(generator: torch.Generator, teacher_steps: int = 
         opt_t.step()
     teacher.requires_grad_(False).eval()
     student = ResNet12(cfg)  # generation k: same architecture, trained from scratch
-    opt = _sgd(student, cfg)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        student.train()
+    def losses(b: dict[str, Tensor]) -> dict[str, Tensor]:
         teacher.eval()  # the teacher is frozen and evaluated without dropout (authors' code)
-        opt.zero_grad(set_to_none=True)
         with torch.no_grad():
             soft = teacher(b["image"])
         loss, ce, kl = distillation_loss(student(b["image"]), soft, b["label"], cfg)
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach(), "cross_entropy": ce.detach(), "kl": kl.detach()}
+        return {"loss": loss, "cross_entropy": ce, "kl": kl}
 
-    return SmokeCase(
-        networks={"student": student, "teacher": teacher},  # the teacher has no trainable parameters
-        batch=batch,
-        step=step,
+    return loss_case(
+        {"student": student, "teacher": teacher},  # the teacher has no trainable parameters
+        batch,
+        _sgd(student, cfg),
+        losses=losses,
         outputs=_outputs(student, cfg),
         output_shapes=_SHAPES,
     )

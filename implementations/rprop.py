@@ -26,15 +26,7 @@ The paper's benchmarks are small full-batch problems; the registered model is on
 logistic hidden units (10 -> 5 -> 10, logistic units), trained on the summed squared error of
 the whole pattern set, one Rprop step per epoch.
 
-Deviations from the paper:
-
-* Delta_0 = 0.1; the paper calls the initial update-value uncritical and chooses it per problem.
-* The registered model is the experiment network; Rprop itself has no parameters.
-* The paper's start weights are not reproduced: the paper configuration keeps PyTorch's default
-  initialisation (uniform in +-1/sqrt(fan_in)); the smoke case draws them uniformly from
-  [-0.5, 0.5] with the case's generator.
-* The smoke case trains the full 10-5-10 task (the ten patterns are the whole data set, built
-  in code) for ten epochs.
+Deviations from the paper are listed once, in the entry ``rprop`` (catalog/training/rprop.yaml).
 """
 
 from __future__ import annotations
@@ -46,8 +38,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from implementations.kit.loss_case import loss_case
+from implementations.kit.optim import ParameterwiseOptimizer
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ class RpropConfig:
 RPROP = RpropConfig()
 
 
-class Rprop(torch.optim.Optimizer):
+class Rprop(ParameterwiseOptimizer):
     """Sign-based full-batch steps with per-weight update-values and weight-backtracking."""
 
     def __init__(
@@ -77,38 +71,26 @@ class Rprop(torch.optim.Optimizer):
     ):
         super().__init__(params, dict(delta_0=delta_0, etas=etas, delta_bounds=delta_bounds, backtracking=backtracking))
 
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Tensor | None:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            eta_minus, eta_plus = group["etas"]
-            delta_min, delta_max = group["delta_bounds"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                grad = w.grad.clone()  # dE/dw(t)
-                state = self.state[w]
-                if not state:
-                    state["prev_grad"] = torch.zeros_like(w)  # dE/dw(t-1), zero before the first epoch
-                    state["delta"] = torch.full_like(w, group["delta_0"])  # Delta_ij(0)
-                    state["prev_step"] = torch.zeros_like(w)  # dw(t-1)
-                prev_grad, delta, prev_step = state["prev_grad"], state["delta"], state["prev_step"]
-                product = prev_grad * grad
-                same, flipped = product > 0, product < 0
-                # adapt the update-values from the signs
-                delta.copy_(torch.where(same, (delta * eta_plus).clamp(max=delta_max), delta))
-                delta.copy_(torch.where(flipped, (delta * eta_minus).clamp(min=delta_min), delta))
-                grad = torch.where(flipped, torch.zeros_like(grad), grad)  # dE/dw(t) := 0 after a sign change
-                step = -torch.sign(grad) * delta  # dw(t); zero where the sign flipped
-                if group["backtracking"]:
-                    step = torch.where(flipped, -prev_step, step)  # take the last step back
-                w.add_(step)
-                prev_step.copy_(torch.where(flipped, torch.zeros_like(step), step))
-                prev_grad.copy_(grad)
-        return loss
+    def update(self, w: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        eta_minus, eta_plus = group["etas"]
+        delta_min, delta_max = group["delta_bounds"]
+        if not state:
+            state["prev_grad"] = torch.zeros_like(w)  # dE/dw(t-1), zero before the first epoch
+            state["delta"] = torch.full_like(w, group["delta_0"])  # Delta_ij(0)
+            state["prev_step"] = torch.zeros_like(w)  # dw(t-1)
+        prev_grad, delta, prev_step = state["prev_grad"], state["delta"], state["prev_step"]
+        product = prev_grad * grad  # dE/dw(t-1) * dE/dw(t)
+        same, flipped = product > 0, product < 0
+        # adapt the update-values from the signs
+        delta.copy_(torch.where(same, (delta * eta_plus).clamp(max=delta_max), delta))
+        delta.copy_(torch.where(flipped, (delta * eta_minus).clamp(min=delta_min), delta))
+        grad = torch.where(flipped, torch.zeros_like(grad), grad)  # dE/dw(t) := 0 after a sign change
+        step = -torch.sign(grad) * delta  # dw(t); zero where the sign flipped
+        if group["backtracking"]:
+            step = torch.where(flipped, -prev_step, step)  # take the last step back
+        w.add_(step)
+        prev_step.copy_(torch.where(flipped, torch.zeros_like(step), step))
+        prev_grad.copy_(grad)
 
 
 class Encoder(nn.Module):
@@ -124,30 +106,19 @@ class Encoder(nn.Module):
         return torch.sigmoid(self.out(torch.sigmoid(self.hidden(x))))
 
 
-def rprop_encoder_smoke(generator: torch.Generator) -> SmokeCase:
+def rprop_encoder_smoke(rng: torch.Generator) -> SmokeCase:
     model = Encoder(RPROP.encoder_sizes)
     with torch.no_grad():  # small random start weights drawn from the case's generator
         for p in model.parameters():
-            p.copy_((2 * torch.rand(p.shape, generator=generator) - 1) * RPROP.smoke_init)
+            p.copy_((2 * torch.rand(p.shape, generator=rng) - 1) * RPROP.smoke_init)
     n = RPROP.encoder_sizes[0]
-    batch = {"patterns": torch.eye(n)}  # (10, 10): the whole training set, one-hot in, same out
-    opt = Rprop(model.parameters())
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        opt.zero_grad(set_to_none=True)
-        error = 0.5 * (model(b["patterns"]) - b["patterns"]).pow(2).sum()  # E, summed over the epoch
-        error.backward()
-        opt.step()
-        return {"error": error.detach()}
-
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {"output": model(b["patterns"])}
-
-    return SmokeCase(
-        networks={"encoder": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
+    patterns = torch.eye(n)  # (10, 10): the whole training set, one-hot in, same out
+    return loss_case(
+        {"encoder": model},
+        {"patterns": patterns},
+        Rprop(model.parameters()),
+        losses=lambda b: 0.5 * (model(b["patterns"]) - b["patterns"]).pow(2).sum(),  # E, summed over the epoch
+        outputs=lambda b: {"output": model(b["patterns"])},
         output_shapes={"output": (n, n)},
         monitor="error",
         steps=10,

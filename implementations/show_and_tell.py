@@ -49,17 +49,7 @@ Details the paper leaves open are taken from the authors' later release of the m
 words (the paper gives only the count-5 rule, the size depends on the data set) and dropout with
 keep probability 0.7 on the LSTM's inputs and outputs.
 
-Deviations from the paper:
-
-* The vocabulary size (12,000) and the dropout rate (0.3, on the LSTM's inputs and outputs) are the
-  values of the authors' im2txt release; the paper gives neither.
-* The word-probability layer Softmax(m_t) is read as a linear map (with bias) from the 512-d memory
-  to the vocabulary followed by the softmax; the paper writes only Softmax(m_t).
-* No ensemble is built (the paper averages several models); the CNN is BN-Inception as built in
-  :mod:`implementations.bn_inception`, with its own deviations, and is not ImageNet-pretrained here.
-* The per-sentence loss of Eq. 13 is averaged over the sentences of a batch.
-* The smoke case trains a narrow BN-Inception encoder (modules 3a, 3c, 4e and 5b, widths divided by 8),
-  a 24-word vocabulary and 16-unit LSTM on four synthetic 32x32 images with random 6-word captions.
+Deviations from the paper are listed once, in the entry ``show-and-tell`` (catalog/sequence/show-and-tell.yaml).
 """
 
 from __future__ import annotations
@@ -71,8 +61,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.bn_inception import MODULES, BNInception, BNInceptionConfig, BNInceptionSpec
+from implementations.kit.loss_case import loss_case
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -177,7 +168,7 @@ class NIC(nn.Module):
 COCO = NICConfig()
 
 
-def nic_smoke(generator: torch.Generator) -> SmokeCase:
+def nic_smoke(rng: torch.Generator) -> SmokeCase:
     def narrow(s: BNInceptionSpec) -> BNInceptionSpec:
         w = [max(2, v // 8) if v else 0 for v in (s.n1x1, s.n3x3_reduce, s.n3x3, s.d3x3_reduce, s.d3x3)]
         return BNInceptionSpec(*w, s.pool, max(2, s.pool_proj // 8) if s.pool_proj else 0, s.stride)
@@ -190,7 +181,7 @@ def nic_smoke(generator: torch.Generator) -> SmokeCase:
     )
     model = NIC(cfg)
     batch_size, words = 4, 6
-    body = torch.randint(2, cfg.vocab_size, (batch_size, words), generator=generator)  # real words
+    body = torch.randint(2, cfg.vocab_size, (batch_size, words), generator=rng)  # real words
     captions = torch.cat(
         [
             torch.full((batch_size, 1), cfg.start_token),
@@ -199,33 +190,20 @@ def nic_smoke(generator: torch.Generator) -> SmokeCase:
         ],
         dim=1,
     )  # (B, N + 1) = S_0 (start), 6 words, S_N (stop)
-    batch = {"image": random_images(generator, batch_size, (3, 32, 32)), "caption": captions}
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.0)  # fixed rate, no momentum
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        loss = model.loss(b["image"], b["caption"])
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach()}
+    batch = {"image": random_images(rng, batch_size, (3, 32, 32)), "caption": captions}
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            sentence = model.beam_search(b["image"][:1])  # then padded with stop words
-            padded = sentence + [cfg.end_token] * (cfg.max_caption_length - len(sentence))
-            return {"logits": model(b["image"], b["caption"]), "beam_caption": torch.tensor(padded)}
-        finally:
-            model.train()
+        sentence = model.beam_search(b["image"][:1])  # then padded with stop words
+        padded = sentence + [cfg.end_token] * (cfg.max_caption_length - len(sentence))
+        return {"logits": model(b["image"], b["caption"]), "beam_caption": torch.tensor(padded)}
 
-    return SmokeCase(
-        networks={"nic": model},
-        batch=batch,
-        step=step,
+    return loss_case(
+        {"nic": model},
+        batch,
+        torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.0),  # fixed rate, no momentum
+        losses=lambda b: model.loss(b["image"], b["caption"]),
         outputs=outputs,
         output_shapes={"logits": (batch_size, words + 1, cfg.vocab_size), "beam_caption": (cfg.max_caption_length,)},
-        monitor="loss",
     )
 
 

@@ -28,10 +28,7 @@ Network (Table 1), ShuffleNet 1x on a 224x224 input; C2, C3, C4 depend on g:
 The first pointwise layer of stage 2 is not grouped: it has only 24 input channels (Section 3.3).
 As in the paper, there is no ReLU after the depthwise convolution.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default (the paper does not state one).
-* The smoke case trains a narrow ShuffleNet (g = 2, one or two units per stage) on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``shufflenet`` (catalog/classification/shufflenet.yaml).
 """
 
 from __future__ import annotations
@@ -42,8 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.conv import conv_bn
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 # Output channels of stages 2-4 of ShuffleNet 1x, Table 1.
 STAGE_WIDTHS: dict[int, tuple[int, int, int]] = {
@@ -70,13 +68,6 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     """(B, g*n, H, W) -> (B, n*g, H, W): channel j of group i moves to position j*g + i."""
     b, c, h, w = x.shape
     return x.view(b, groups, c // groups, h, w).transpose(1, 2).reshape(b, c, h, w)
-
-
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(c_out),
-    )
 
 
 class ShuffleUnit(nn.Module):
@@ -136,9 +127,9 @@ def shufflenet_config(groups: int) -> ShuffleNetConfig:
     return ShuffleNetConfig(groups=groups, stage_widths=STAGE_WIDTHS[groups])
 
 
-def shufflenet_smoke(generator: torch.Generator) -> SmokeCase:
+def shufflenet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = ShuffleNetConfig(groups=2, stage_widths=(32, 64, 128), stage_units=(2, 2, 1), stem_width=16, num_classes=10)
-    return classifier_case(ShuffleNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
+    return classifier_case(ShuffleNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
 @register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))

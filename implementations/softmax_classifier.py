@@ -1,4 +1,5 @@
-"""Softmax classifier (multinomial logistic regression), as in Bishop's "Pattern Recognition and Machine Learning" (2006).
+"""Softmax classifier (multinomial logistic regression), as in Bishop's "Pattern Recognition and Machine
+Learning" (2006).
 
 Reference: Section 4.3.4, Multiclass logistic regression —
 https://www.microsoft.com/en-us/research/publication/pattern-recognition-machine-learning/ —
@@ -18,20 +19,16 @@ Its gradient with respect to the scores is simply predicted probabilities minus 
 (Eq. 4.109): dL/da_nk = (y_nk - t_nk) / N, so dL/dW = (Y - T)^T X / N + 2 lambda W. The log-softmax
 is computed stably by subtracting each row's largest score before exponentiating (the probabilities
 do not change). ``softmax_cross_entropy`` returns the loss with that hand-written gradient; training
-back-propagates through it (``SoftmaxCrossEntropy``), and the tests check it against autograd.
+back-propagates through it (the kit's ``HandGradientLoss``; :mod:`implementations.kit.linear_classifier`
+holds the linear map, the L2 penalty and the smoke case, which the multiclass SVM shares), and the
+tests check it against autograd.
 
 The configuration is CS231n's linear classifier on raw CIFAR-10 pixels (the book fixes no data set):
 
     image (B, 3, 32, 32) -> flatten (B, 3072) -> W x + b -> scores (B, 10) -> softmax     10 x (3072 + 1) parameters
 
-Deviations from the reference:
-
-* Bishop fits the weights with iterative reweighted least squares (Newton-Raphson with the Hessian
-  of Eq. 4.110); here minibatch SGD is used, as in CS231n.
-* The L2 penalty lambda ||W||^2 (CS231n) is not part of Section 4.3.4; the bias is not penalised.
-* The bias is a separate vector b rather than a constant basis function phi_0 = 1 (the same model).
-* Weights start from N(0, 0.001^2), biases from zero (CS231n).
-* Not trained on CIFAR-10; the smoke case trains a 3x16x16-pixel, three-class version on one synthetic batch.
+Deviations from the paper are listed once, in the entry ``softmax-classifier``
+(catalog/classical/softmax-classifier.yaml).
 """
 
 from __future__ import annotations
@@ -39,10 +36,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from implementations.kit.linear_classifier import LinearClassifier, linear_classifier_case
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images, random_labels
 
 
 @dataclass(frozen=True)
@@ -74,89 +72,36 @@ def softmax_cross_entropy(scores: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     return loss, dscores
 
 
-class SoftmaxCrossEntropy(torch.autograd.Function):
-    """Cross-entropy on softmax scores as an autograd function whose backward is Eq. 4.109."""
-
-    @staticmethod
-    def forward(ctx, scores: Tensor, y: Tensor) -> Tensor:  # (N, K), (N,) -> ()
-        loss, dscores = softmax_cross_entropy(scores, y)
-        ctx.save_for_backward(dscores)
-        return loss
-
-    @staticmethod
-    def backward(ctx, grad_loss: Tensor) -> tuple[Tensor, None]:
-        (dscores,) = ctx.saved_tensors
-        return grad_loss * dscores, None
-
-
-class SoftmaxClassifier(nn.Module):
+class SoftmaxClassifier(LinearClassifier):
     """K linear score functions a = W x + b on flattened pixels; probabilities by the softmax."""
 
+    outputs = ("scores", "probabilities")
+
     def __init__(self, cfg: SoftmaxClassifierConfig):
-        super().__init__()
+        super().__init__(cfg.in_features, cfg.num_classes, reg=cfg.reg, init_std=cfg.init_std)
         self.cfg = cfg
-        self.scores = nn.Linear(cfg.in_features, cfg.num_classes)  # W (K, D), b (K,)
-        nn.init.normal_(self.scores.weight, 0.0, cfg.init_std)
-        nn.init.zeros_(self.scores.bias)
 
-    def forward(self, images: Tensor) -> Tensor:  # (B, C, H, W) or (B, D) -> scores (B, K)
-        return self.scores(images.flatten(1))
+    def data_loss(self, scores: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        return softmax_cross_entropy(scores, y)  # Eq. 4.108 and its gradient, Eq. 4.109
 
-    def loss(self, images: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """(cross-entropy + lambda ||W||^2, cross-entropy); the cross-entropy back-propagates Eq. 4.109."""
-        data = SoftmaxCrossEntropy.apply(self(images), y)
-        return data + self.cfg.reg * self.scores.weight.pow(2).sum(), data
-
-    @torch.no_grad()
-    def loss_and_gradients(self, images: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """The full objective and (dL/dW, dL/db), all by hand: dW = (Y - T)^T X / N + 2 lambda W."""
-        x = images.flatten(1)  # (N, D)
-        data, dscores = softmax_cross_entropy(self.scores(x), y)  # (), (N, K)
-        w = self.scores.weight  # (K, D)
-        loss = data + self.cfg.reg * w.pow(2).sum()
-        return loss, dscores.T @ x + 2 * self.cfg.reg * w, dscores.sum(0)
-
-
-def softmax_case(
-    cfg: SoftmaxClassifierConfig, generator: torch.Generator, image_shape: tuple[int, ...], steps: int = 8
-) -> SmokeCase:
-    """Minibatch SGD on the regularised cross-entropy of one synthetic batch."""
-    model = SoftmaxClassifier(cfg)
-    b = cfg.batch_size
-    batch = {
-        "image": random_images(generator, b, image_shape),  # (B, C, H, W)
-        "label": random_labels(generator, b, cfg.num_classes),  # (B,)
-    }
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-
-    def step(bt: dict[str, Tensor]) -> Losses:
-        opt.zero_grad(set_to_none=True)
-        loss, data = model.loss(bt["image"], bt["label"])
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach(), "cross_entropy": data.detach()}
-
-    def outputs(bt: dict[str, Tensor]) -> dict[str, Tensor]:
-        scores = model(bt["image"])
-        return {"scores": scores, "probabilities": log_softmax(scores).exp()}
-
-    return SmokeCase(
-        networks={"softmax": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"scores": (b, cfg.num_classes), "probabilities": (b, cfg.num_classes)},
-        monitor="loss",
-        steps=steps,
-    )
+    def predictions(self, images: Tensor) -> dict[str, Tensor]:
+        scores = self(images)  # (B, K)
+        return {"scores": scores, "probabilities": log_softmax(scores).exp()}  # y_k(x), Eq. 4.104
 
 
 CIFAR10 = SoftmaxClassifierConfig()
 
 
-def softmax_classifier_cifar10_smoke(generator: torch.Generator) -> SmokeCase:
+def softmax_classifier_cifar10_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SoftmaxClassifierConfig(in_features=3 * 16 * 16, num_classes=3, reg=1e-3, lr=1e-2, batch_size=24)
-    return softmax_case(cfg, generator, (3, 16, 16))
+    return linear_classifier_case(
+        SoftmaxClassifier(cfg),
+        rng,
+        image_shape=(3, 16, 16),
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        data_name="cross_entropy",
+    )
 
 
 @register_model(entry="softmax-classifier", smoke=softmax_classifier_cifar10_smoke, input_shape=(3, 32, 32))

@@ -29,13 +29,7 @@ trainable parameter count is 1,248,424, the total of Table 1 before Deep Compres
 The simple-bypass variant (Section 6, Figure 2 middle) adds identity shortcuts around fire3, fire5,
 fire7 and fire9, whose input and output widths agree; it adds no parameters.
 
-Deviations from the paper:
-
-* Pooling uses floor rounding (PyTorch's default); Caffe rounds up, which changes spatial sizes on
-  some inputs but not the parameter count.
-* Initialisation is PyTorch's default rather than the Caffe model's Xavier/Gaussian fillers.
-* The complex-bypass variant (1x1 convolutions on the other shortcuts) is not implemented.
-* The smoke case trains a narrow SqueezeNet (same layout, widths divided by 8) on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``squeezenet`` (catalog/classification/squeezenet.yaml).
 """
 
 from __future__ import annotations
@@ -46,8 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 # (s1x1, e1x1, e3x3) of fire2 ... fire9, Table 1.
 FIRES_V1_0: tuple[tuple[int, int, int], ...] = (
@@ -118,7 +112,7 @@ SQUEEZENET = SqueezeNetConfig()
 SQUEEZENET_SIMPLE_BYPASS = SqueezeNetConfig(bypass=(1, 3, 5, 7))  # around fire3, fire5, fire7, fire9
 
 
-def squeezenet_smoke(generator: torch.Generator) -> SmokeCase:
+def squeezenet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SqueezeNetConfig(
         fires=tuple((s // 8, e1 // 8, e3 // 8) for s, e1, e3 in FIRES_V1_0),
         conv1_width=12,
@@ -127,7 +121,7 @@ def squeezenet_smoke(generator: torch.Generator) -> SmokeCase:
         dropout=0.0,
         num_classes=10,
     )
-    return classifier_case(SqueezeNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
+    return classifier_case(SqueezeNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
 @register_model(entry="squeezenet", smoke=squeezenet_smoke, input_shape=(3, 224, 224))

@@ -64,41 +64,23 @@ with minimum jaccard overlap 0.1-0.9 or at random, 0.1-1 of the image, horizonta
 photometric distortions, and the zoom-out "expansion" of Section 3.6). At test time non-maximum
 suppression with jaccard overlap 0.45 per class keeps the top 200 detections per image.
 
-Deviations from the paper:
-
-* Only the detection network and its loss are built: no ImageNet-pretrained VGG-16 weights (the
-  base uses PyTorch's default initialisation, the added layers xavier as in the paper) and no
-  inference post-processing (decoding, confidence threshold, non-maximum suppression): the module
-  returns the raw offsets and class scores with the default boxes.
-* Details the paper leaves open follow the authors' Caffe code (weiliu89/caffe, ``ssd`` branch):
-  the widths, kernels, strides and paddings of the extra layers, pool3 rounding up (75 -> 38),
-  separate 3x3 localisation and confidence convolutions per map, biases on every convolution, and
-  the L2 scale per channel. The paper's own default-box formula is used rather than the Caffe
-  scripts' integer-rounded ratios and pixel steps, and the extra aspect-ratio-1 box of the last map
-  uses s_{m+1} from the same formula (the paper does not define it). Eq. 2 is used as written, without
-  the Caffe code's "variance" scaling (0.1, 0.2) of the encoded offsets.
-* Hard negatives are mined per image, as in the Caffe code; positives and negatives are summed
-  over the batch and divided by the batch's N.
-* Not trained on VOC or COCO: the smoke cases train a narrow version of the same layers (VGG stages
-  of 8-32 channels, fc6/fc7 of 64, extra layers of 16 and 32) on 64x64 images with three classes
-  plus background, on one synthetic batch whose boxes have every prediction map's scale, without the
-  learning-rate schedule or augmentation. The maps there are 8x8 (conv4_3) and 4x4 (fc7), so fc6
-  uses dilation 2 and the extra layers' strides and paddings are changed to fit: 4 -> 2 -> 1 -> 1
-  -> 1 for SSD300, 4 -> 2 -> 2 -> 2 -> 2 -> 1 (the last a 4x4 convolution) for SSD512.
+Deviations from the paper are listed once, in the entry ``ssd`` (catalog/detection/ssd.yaml).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.fast_rcnn import box_iou
+from implementations.kit.boxes import box_corners, box_iou, encode_centres
+from implementations.kit.detection_smoke import detector_case, training_step
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 # VGG-16 configuration D: widths of the five stages of 3x3 convolutions (Simonyan & Zisserman, Table 1)
 VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
@@ -305,11 +287,6 @@ class SSD(nn.Module):
 # --- matching and the MultiBox loss (Section 2.2) ----------------------------------------------
 
 
-def corners(boxes: Tensor) -> Tensor:
-    """(..., 4) (cx, cy, w, h) -> (..., 4) (x1, y1, x2, y2)."""
-    return torch.cat([boxes[..., :2] - boxes[..., 2:] / 2, boxes[..., :2] + boxes[..., 2:] / 2], -1)
-
-
 def match(gt: Tensor, labels: Tensor, priors: Tensor, threshold: float) -> tuple[Tensor, Tensor]:
     """One image's targets: gt (G, 4) (cx, cy, w, h), labels (G,) in 1..c-1, priors (P, 4).
 
@@ -319,20 +296,13 @@ def match(gt: Tensor, labels: Tensor, priors: Tensor, threshold: float) -> tuple
     """
     if gt.shape[0] == 0:  # an image without objects: every default box is background
         return priors.new_zeros(priors.shape[0], dtype=torch.long), priors.clone()
-    overlap = box_iou(corners(gt), corners(priors))  # (G, P) jaccard overlaps
+    overlap = box_iou(box_corners(gt), box_corners(priors))  # (G, P) jaccard overlaps
     best_gt_overlap, best_gt = overlap.max(0)  # (P,), (P,)
     best_prior = overlap.argmax(1)  # (G,)
     best_gt_overlap[best_prior] = 2.0  # the best default box of each ground truth is always matched
     best_gt[best_prior] = torch.arange(gt.shape[0], device=gt.device)
     classes = torch.where(best_gt_overlap > threshold, labels[best_gt], torch.zeros_like(best_gt))
     return classes, gt[best_gt]
-
-
-def encode(matched: Tensor, priors: Tensor) -> Tensor:
-    """Eq. 2: (P, 4) matched boxes relative to the default boxes -> (P, 4) targets g^."""
-    centre = (matched[:, :2] - priors[:, :2]) / priors[:, 2:]
-    size = torch.log(matched[:, 2:] / priors[:, 2:])
-    return torch.cat([centre, size], 1)
 
 
 def multibox_loss(
@@ -343,7 +313,7 @@ def multibox_loss(
     with torch.no_grad():
         targets = [match(g[v], lab[v], priors, cfg.iou_threshold) for g, lab, v in zip(gt_boxes, gt_labels, valid)]
         classes = torch.stack([t[0] for t in targets])  # (B, P)
-        loc_target = torch.stack([encode(t[1], priors) for t in targets])  # (B, P, 4)
+        loc_target = torch.stack([encode_centres(priors, t[1]) for t in targets])  # (B, P, 4): Eq. 2
     positive = classes > 0  # (B, P)
     n = positive.sum()
 
@@ -383,97 +353,74 @@ SMOKE_SSD300 = SSDConfig(
     extras=((16, 32, 3, 2, 1), (16, 32, 3, 2, 1), (16, 32, 3, 1, 1), (16, 32, 3, 1, 1)),  # 4 -> 2 -> 1 -> 1 -> 1
     batch_size=4,
 )
-SMOKE_SSD512 = SSDConfig(
-    image_size=64,
-    classes=4,
-    stages=SMOKE_STAGES,
-    fc_width=64,
-    fc6_dilation=2,
+SMOKE_SSD512 = replace(
+    SMOKE_SSD300,
     # 4 -> 2 -> 2 -> 2 -> 2 -> 1
     extras=((16, 32, 3, 2, 1), (16, 32, 3, 1, 1), (16, 32, 3, 1, 1), (16, 32, 3, 1, 1), (16, 32, 4, 1, 1)),
     aspect_ratios=SSD512.aspect_ratios,
     s_min=SSD512.s_min,
     conv4_3_scale=SSD512.conv4_3_scale,
-    batch_size=4,
 )
 
 
-def synthetic_boxes(cfg: SSDConfig, generator: torch.Generator, n: int) -> tuple[Tensor, Tensor]:
+def synthetic_boxes(cfg: SSDConfig, rng: torch.Generator, n: int) -> tuple[Tensor, Tensor]:
     """Ground truth that every prediction map can match: per image one box per map, near that map's
     default-box scale and centred close to one of its cells, plus one random box that half the images
     have. Returns boxes (N, K, 4) (cx, cy, w, h) and the mask of real boxes (N, K)."""
     scales = torch.tensor(box_scales(cfg)[:-1])  # (M,) s_k of each map
     grid = torch.tensor(feature_map_sizes(cfg), dtype=torch.float)  # (M,) |f_k|
     m = len(scales)
-    scale = scales * (0.8 + 0.4 * torch.rand(n, m, generator=generator))  # (N, M), within 20 % of s_k
-    aspect = torch.exp((torch.rand(n, m, generator=generator) - 0.5) * math.log(4))  # (N, M), 1/2 .. 2
+    scale = scales * (0.8 + 0.4 * torch.rand(n, m, generator=rng))  # (N, M), within 20 % of s_k
+    aspect = torch.exp((torch.rand(n, m, generator=rng) - 0.5) * math.log(4))  # (N, M), 1/2 .. 2
     sizes = torch.stack([scale * aspect.sqrt(), scale / aspect.sqrt()], -1).clamp(max=0.95)  # (N, M, 2)
-    cells = (torch.rand(n, m, 2, generator=generator) * grid[:, None]).floor()  # (N, M, 2) a cell of each map
-    jitter = (torch.rand(n, m, 2, generator=generator) - 0.5) * 0.5  # a quarter of a cell either way
+    cells = (torch.rand(n, m, 2, generator=rng) * grid[:, None]).floor()  # (N, M, 2) a cell of each map
+    jitter = (torch.rand(n, m, 2, generator=rng) - 0.5) * 0.5  # a quarter of a cell either way
     centres = ((cells + 0.5 + jitter) / grid[:, None]).clamp(sizes / 2, 1 - sizes / 2)  # inside the image
-    extra_size = torch.rand(n, 1, 2, generator=generator) * 0.8 + 0.1  # (N, 1, 2)
-    extra_centre = extra_size / 2 + torch.rand(n, 1, 2, generator=generator) * (1 - extra_size)
+    extra_size = torch.rand(n, 1, 2, generator=rng) * 0.8 + 0.1  # (N, 1, 2)
+    extra_centre = extra_size / 2 + torch.rand(n, 1, 2, generator=rng) * (1 - extra_size)
     boxes = torch.cat([torch.cat([centres, sizes], -1), torch.cat([extra_centre, extra_size], -1)], 1)  # (N, M+1, 4)
     valid = torch.ones(n, m + 1, dtype=torch.bool)
-    valid[:, -1] = torch.rand(n, generator=generator) < 0.5
+    valid[:, -1] = torch.rand(n, generator=rng) < 0.5
     return boxes, valid
 
 
-def detection_case(cfg: SSDConfig, generator: torch.Generator, steps: int = 8) -> SmokeCase:
+def ssd_smoke(rng: torch.Generator, cfg: SSDConfig = SMOKE_SSD300, steps: int = 8) -> SmokeCase:
     """Train on one synthetic batch: random images with boxes of every map's scale."""
     model = SSD(cfg)
     n = cfg.batch_size
-    boxes, valid = synthetic_boxes(cfg, generator, n)
+    boxes, valid = synthetic_boxes(cfg, rng, n)
     batch = {
-        "image": random_images(generator, n, (cfg.channels, cfg.image_size, cfg.image_size)),  # (N, 3, H, W)
+        "image": random_images(rng, n, (cfg.channels, cfg.image_size, cfg.image_size)),  # (N, 3, H, W)
         "boxes": boxes,  # (N, K, 4) (cx, cy, w, h)
-        "labels": torch.randint(1, cfg.classes, valid.shape, generator=generator),  # (N, K), 0 is background
+        "labels": torch.randint(1, cfg.classes, valid.shape, generator=rng),  # (N, K), 0 is background
         "valid": valid,  # (N, K)
     }
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
+    def losses(b: dict[str, Tensor]) -> dict[str, Tensor]:
         loc, conf = model(b["image"])
-        losses = multibox_loss(loc, conf, model.default_boxes, b["boxes"], b["labels"], b["valid"], cfg)
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
+        return multibox_loss(loc, conf, model.default_boxes, b["boxes"], b["labels"], b["valid"], cfg)
 
     def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            loc, conf = model(b["image"])
-            return {"loc": loc, "conf": conf}
-        finally:
-            model.train()
+        loc, conf = model(b["image"])
+        return {"loc": loc, "conf": conf}
 
     priors = model.default_boxes.shape[0]
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
+    return detector_case(
+        model,
+        batch,
+        step=training_step(model, opt, losses),
         outputs=outputs,
         output_shapes={"loc": (n, priors, 4), "conf": (n, priors, cfg.classes)},
-        monitor="loss",
         steps=steps,
     )
 
 
-def ssd300_vgg16_smoke(generator: torch.Generator) -> SmokeCase:
-    return detection_case(SMOKE_SSD300, generator)
-
-
-def ssd512_vgg16_smoke(generator: torch.Generator) -> SmokeCase:
-    return detection_case(SMOKE_SSD512, generator)
-
-
-@register_model(entry="ssd", smoke=ssd300_vgg16_smoke, input_shape=(3, 300, 300))
+@register_model(entry="ssd", smoke=ssd_smoke, input_shape=(3, 300, 300))
 def ssd300_vgg16() -> SSD:
     return SSD(SSD300)
 
 
-@register_model(entry="ssd", smoke=ssd512_vgg16_smoke, input_shape=(3, 512, 512))
+@register_model(entry="ssd", smoke=partial(ssd_smoke, cfg=SMOKE_SSD512), input_shape=(3, 512, 512))
 def ssd512_vgg16() -> SSD:
     return SSD(SSD512)

@@ -38,26 +38,7 @@ is built, and counted, but unused); FFHQ with the non-saturating loss and R1 reg
 decay 0.995.
 The discriminator is ProGAN's, unchanged.
 
-Deviations from the paper:
-
-* The upsampling convolution is nearest-neighbour 2x upsampling followed by the 3x3 conv at every
-  resolution; from 128x128 on, the official code fuses them into one transposed convolution, which
-  computes the same function with the same weights.
-* No noise images are stored: fresh noise is drawn at every call (the official code's
-  ``randomize_noise=True``), so the generator's frozen per-layer noise buffers are left out.
-* The smoke case's discriminator is a small ProGAN-style one (per-resolution fromRGB, conv pairs
-  with average-pool downsampling, minibatch stddev, two FC layers); the blur before downsampling
-  of the official StyleGAN discriminator is left out, and it is not part of the counted model.
-* The discriminator returns the logit; softplus gives the logistic losses.
-* The weight average of the generator used for evaluation (Gs) is not kept.
-* Not trained on FFHQ: the smoke case grows a 16x16 version (widths 16/16/8, 32-d latents,
-  8 mapping layers) on one synthetic batch of 8 for 12 steps, fading in the second half of 8x8
-  and then 16x16 (lod 1.5 -> 0 over 6 steps, then 6 steps at full resolution), so that every
-  toRGB and fromRGB layer is trained; the mixing coin, crossover layer and second latents are drawn
-  when the case is built.
-* The smoke case uses the official code's learning rate of the highest resolutions, 0.003, at
-  16x16 (where the code uses 0.001): equalised-learning-rate weights move by about lr relative
-  to their N(0, 1) scale per step, too slowly to learn in a dozen steps at 0.001.
+Deviations from the paper are listed once, in the entry ``stylegan`` (catalog/generative/stylegan.yaml).
 """
 
 from __future__ import annotations
@@ -70,9 +51,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.adversarial import gan_case
-from implementations.progan import minibatch_stddev
-from implementations.registry import register_model
+from implementations.kit.gan_layers import EqualConv2d, EqualLinear, MappingNetwork, blur, fir_kernel, minibatch_stddev
 from implementations.kit.smoke import Losses, SmokeCase, random_images
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -113,55 +94,22 @@ class StyleGANConfig:
         return 2 * self.log2_res - 2
 
 
-# --- equalised layers -------------------------------------------------------------------------
-
-
-class EqualLinear(nn.Module):
-    """FC with equalised learning rate: W ~ N(0, 1/lr_mul^2), used as W * gain * lr_mul / sqrt(fan_in)."""
-
-    def __init__(self, c_in: int, c_out: int, *, gain: float = math.sqrt(2), lr_mul: float = 1.0):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in) / lr_mul)
-        self.bias = nn.Parameter(torch.zeros(c_out))
-        self.weight_gain, self.lr_mul = gain * lr_mul / math.sqrt(c_in), lr_mul
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, c_in) -> (B, c_out)
-        return F.linear(x, self.weight * self.weight_gain, self.bias * self.lr_mul)
-
-
-class EqualConv2d(nn.Module):
-    """Conv with equalised learning rate (He's gain / sqrt(fan_in) applied at run time), 'same' padding."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, *, gain: float = math.sqrt(2), bias: bool = True):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
-        self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
-        self.weight_gain = gain / math.sqrt(c_in * kernel * kernel)
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H, W)
-        return F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.weight.shape[-1] // 2)
+# The equalised layers, FIR blur, pixel norm and minibatch stddev are ProGAN's and StyleGAN2's too:
+# they live in implementations.kit.gan_layers.
 
 
 # --- generator ----------------------------------------------------------------------------------
 
 
-class MappingNetwork(nn.Module):
-    """f: z -> w, pixel-normalised input, 8 FC layers with lrelu, 1/100 learning rate."""
-
-    def __init__(self, cfg: StyleGANConfig):
-        super().__init__()
-        dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
-        self.layers = nn.ModuleList(EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul) for a, b in zip(dims, dims[1:]))
-        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))  # running mean of w, for truncation
-        self.slope, self.w_avg_beta = cfg.leaky_slope, cfg.w_avg_beta
-
-    def forward(self, z: Tensor) -> Tensor:  # (B, z_dim) -> (B, w_dim)
-        x = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
-        for layer in self.layers:
-            x = F.leaky_relu(layer(x), self.slope)
-        if self.training:
-            self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
-        return x
+def mapping_network(cfg: StyleGANConfig) -> MappingNetwork:
+    """f: z -> w, pixel-normalised input, 8 x [FC, lrelu] at 1/100 learning rate; tracks w_avg for truncation."""
+    dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
+    layers = [
+        m
+        for a, b in zip(dims, dims[1:])
+        for m in (EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul), nn.LeakyReLU(cfg.leaky_slope))
+    ]
+    return MappingNetwork(nn.Sequential(*layers), cfg.w_dim, cfg.w_avg_beta)
 
 
 class LayerEpilogue(nn.Module):
@@ -196,8 +144,7 @@ class SynthesisBlock(nn.Module):
 
     def forward(self, x: Tensor, ws: Tensor, blur_kernel: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, 2H, 2W)
         x = self.conv0(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-        c, k = x.shape[1], blur_kernel.shape[-1]
-        x = F.conv2d(x, blur_kernel[None, None].expand(c, 1, k, k).to(x.dtype), padding=k // 2, groups=c)
+        x = blur(x, blur_kernel, blur_kernel.shape[-1] // 2)
         x = self.epi0(x, ws[:, 0])
         return self.epi1(self.conv1(x), ws[:, 1])
 
@@ -217,9 +164,7 @@ class SynthesisNetwork(nn.Module):
         self.to_rgb = nn.ModuleList(
             EqualConv2d(cfg.width(r - 1), cfg.channels, 1, gain=1.0) for r in range(2, cfg.log2_res + 1)
         )
-        f = torch.tensor(cfg.blur)
-        f = f[:, None] * f[None, :]
-        self.register_buffer("blur_kernel", f / f.sum())
+        self.register_buffer("blur_kernel", fir_kernel(cfg.blur))
 
     def forward(self, ws: Tensor, lod: float = 0.0) -> Tensor:  # (B, num_ws, w_dim) -> (B, 3, res, res)
         """``lod`` is ProGAN's level of detail: 0 is full resolution, fractions fade a resolution in."""
@@ -242,7 +187,7 @@ class Generator(nn.Module):
     def __init__(self, cfg: StyleGANConfig):
         super().__init__()
         self.cfg = cfg
-        self.mapping = MappingNetwork(cfg)
+        self.mapping = mapping_network(cfg)
         self.synthesis = SynthesisNetwork(cfg)
 
     def styles(self, z: Tensor, z_mix: Tensor | None = None, cutoff: int | None = None, psi: float = 1.0) -> Tensor:
@@ -320,17 +265,17 @@ def reals_at_lod(x: Tensor, lod: float) -> Tensor:
     return F.interpolate(x, scale_factor=float(2**whole), mode="nearest") if whole else x
 
 
-def stylegan_smoke(random: torch.Generator) -> SmokeCase:
+def stylegan_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SMOKE
     G, D = Generator(cfg), Discriminator(cfg)
     b, side = cfg.batch_size, cfg.resolution
-    mix = bool(torch.rand((), generator=random) < cfg.mixing_prob)
-    cutoff = int(torch.randint(1, cfg.num_ws, (), generator=random)) if mix else cfg.num_ws
+    mix = bool(torch.rand((), generator=rng) < cfg.mixing_prob)
+    cutoff = int(torch.randint(1, cfg.num_ws, (), generator=rng)) if mix else cfg.num_ws
     batch = {
-        "real": torch.tanh(random_images(random, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
-        "z_d": torch.randn(b, cfg.z_dim, generator=random),  # latents of the discriminator step
-        "z_g": torch.randn(b, cfg.z_dim, generator=random),  # latents of the generator step
-        "z_mix": torch.randn(b, cfg.z_dim, generator=random),  # second latents for style mixing
+        "real": torch.tanh(random_images(rng, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
+        "z_d": torch.randn(b, cfg.z_dim, generator=rng),  # latents of the discriminator step
+        "z_g": torch.randn(b, cfg.z_dim, generator=rng),  # latents of the generator step
+        "z_mix": torch.randn(b, cfg.z_dim, generator=rng),  # second latents for style mixing
     }
     adam = lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)  # noqa: E731
     opt_g, opt_d = adam(G.parameters()), adam(D.parameters())

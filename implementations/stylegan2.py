@@ -46,18 +46,7 @@ and ``loss.py``): non-saturating logistic loss; R1 on real images with gamma = 1
 lr 0.002, betas (0, 0.99), eps 1e-8, both corrected for lazy regularisation (lr * c, beta ** c with
 c = k / (k + 1)); batch 32; w_avg tracked with decay 0.995 for the truncation trick.
 
-Deviations from the paper:
-
-* Upsampling in a modulated convolution is done as FIR upsampling (zero insertion and the
-  [1, 3, 3, 1] filter) followed by the 3x3 convolution; the official code does a stride-2
-  transposed convolution followed by the filter. Both are the same linear map up to border handling
-  and a reparametrisation of the kernel; downsampling likewise filters then strides.
-* The weight average of the generator used for evaluation (Gs, half-life 10k images) is not kept.
-* The discriminator returns the logit; softplus gives the logistic losses.
-* Not trained on FFHQ: the smoke case trains a 16x16 version (width 16 throughout, 32-d latents,
-  8 mapping layers) on one synthetic batch of 8 for 8 steps, with the paper's lazy intervals (R1 on
-  step 1, path length on steps 1 and 5); the style-mixing coin, crossover layer, second latent and
-  path-length noise are drawn when the case is built.
+Deviations from the paper are listed once, in the entry ``stylegan2`` (catalog/generative/stylegan2.yaml).
 """
 
 from __future__ import annotations
@@ -70,9 +59,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.adversarial import gan_case
-from implementations.progan import minibatch_stddev
-from implementations.registry import register_model
+from implementations.kit.gan_layers import (
+    EqualConv2d,
+    EqualLinear,
+    MappingNetwork,
+    ModulatedConv2d,
+    fir_kernel,
+    minibatch_stddev,
+    scaled_leaky_relu,
+    upsample2d,
+)
 from implementations.kit.smoke import Losses, SmokeCase, random_images
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -116,126 +114,23 @@ class StyleGAN2Config:
         return 2 * self.log2_res - 2
 
 
-# --- equalised layers and FIR resampling ---------------------------------------------------------
-
-
-def lrelu(x: Tensor, slope: float) -> Tensor:
-    """Leaky ReLU with the sqrt(2) gain that keeps the signal magnitude (official code)."""
-    return F.leaky_relu(x, slope) * math.sqrt(2)
-
-
-class EqualLinear(nn.Module):
-    """FC layer with equalised learning rate: W ~ N(0, 1/lr_mul^2), used as W * lr_mul / sqrt(fan_in)."""
-
-    def __init__(self, c_in: int, c_out: int, *, bias_init: float = 0.0, lr_mul: float = 1.0, act: float | None = None):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in) / lr_mul)
-        self.bias = nn.Parameter(torch.full((c_out,), bias_init / lr_mul))
-        self.weight_gain, self.lr_mul, self.act = lr_mul / math.sqrt(c_in), lr_mul, act
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, c_in) -> (B, c_out)
-        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.lr_mul)
-        return x if self.act is None else lrelu(x, self.act)
-
-
-def fir_kernel(taps: tuple[float, ...]) -> Tensor:
-    """Separable 2-D FIR filter from 1-D taps, normalised to sum 1: (k, k)."""
-    f = torch.tensor(taps)
-    f = f[:, None] * f[None, :]
-    return f / f.sum()
-
-
-def upsample2d(x: Tensor, f: Tensor) -> Tensor:
-    """2x upsampling: zero insertion then the FIR filter (gain 4): (B, C, H, W) -> (B, C, 2H, 2W)."""
-    b, c, h, w = x.shape
-    x = F.pad(x.reshape(b, c, h, 1, w, 1), [0, 1, 0, 0, 0, 1]).reshape(b, c, 2 * h, 2 * w)
-    k = f.shape[-1]
-    x = F.pad(x, [(k + 1) // 2, (k - 2) // 2] * 2)  # (B, C, 2H + k - 1, 2W + k - 1)
-    return F.conv2d(x, (f * 4)[None, None].expand(c, 1, k, k).to(x.dtype), groups=c)
-
-
-def blur(x: Tensor, f: Tensor, pad: int) -> Tensor:
-    """The FIR low-pass filter applied per channel with ``pad`` on every side."""
-    c, k = x.shape[1], f.shape[-1]
-    return F.conv2d(F.pad(x, [pad] * 4), f[None, None].expand(c, 1, k, k).to(x.dtype), groups=c)
-
-
-class EqualConv2d(nn.Module):
-    """Conv with equalised learning rate; ``down`` blurs then strides by 2 (discriminator)."""
-
-    def __init__(
-        self, c_in: int, c_out: int, kernel: int, *, bias: bool = True, act: float | None = None, down: bool = False
-    ):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
-        self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
-        self.weight_gain, self.act, self.down, self.kernel = 1 / math.sqrt(c_in * kernel * kernel), act, down, kernel
-
-    def forward(self, x: Tensor, f: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H or H/2, W or W/2)
-        w = self.weight * self.weight_gain
-        if self.down:  # pad so that blur + stride-2 conv halves the side exactly
-            x = blur(x, f, (f.shape[-1] - 2 + self.kernel - 1 + 1) // 2)
-            x = F.conv2d(x, w, stride=2)
-        else:
-            x = F.conv2d(x, w, padding=self.kernel // 2)
-        if self.bias is not None:
-            x = x + self.bias[None, :, None, None]
-        return x if self.act is None else lrelu(x, self.act)
+# The equalised layers (with StyleGAN2's sqrt(2)-gain leaky ReLU), the [1, 3, 3, 1] FIR up- and
+# downsampling, minibatch stddev and the modulated convolution itself (Eq. 1-3: modulation,
+# demodulation, one grouped convolution per batch) are in implementations.kit.gan_layers, shared
+# with ProGAN and StyleGAN.
 
 
 # --- generator ----------------------------------------------------------------------------------
 
 
-class MappingNetwork(nn.Module):
-    """z -> w: normalise z (pixel norm), then 8 FC layers with lrelu at 1/100 learning rate."""
-
-    def __init__(self, cfg: StyleGAN2Config):
-        super().__init__()
-        dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
-        self.layers = nn.Sequential(
-            *[EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul, act=cfg.leaky_slope) for a, b in zip(dims, dims[1:])]
-        )
-        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))  # running mean of w, for truncation
-        self.w_avg_beta = cfg.w_avg_beta
-
-    def forward(self, z: Tensor, truncation: float = 1.0) -> Tensor:  # (B, z_dim) -> (B, w_dim)
-        z = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
-        w = self.layers(z)
-        if self.training:
-            self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
-        if truncation != 1.0:  # the truncation trick in W: w' = w_avg + psi (w - w_avg)
-            w = self.w_avg.lerp(w, truncation)
-        return w
-
-
-class ModulatedConv2d(nn.Module):
-    """Eq. 1-3: weights scaled by the style s = A(w), optionally demodulated; one grouped conv per batch."""
-
-    def __init__(
-        self, cfg: StyleGAN2Config, c_in: int, c_out: int, kernel: int, *, demodulate: bool = True, up: bool = False
-    ):
-        super().__init__()
-        self.affine = EqualLinear(cfg.w_dim, c_in, bias_init=1.0)  # A: styles start at 1
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
-        self.weight_gain = 1 / math.sqrt(c_in * kernel * kernel)
-        self.demodulate, self.up, self.kernel = demodulate, up, kernel
-
-    def forward(self, x: Tensor, w: Tensor, f: Tensor) -> Tensor:  # (B, c_in, H, W), (B, w_dim) -> (B, c_out, H', W')
-        b, c_in, _, _ = x.shape
-        s = self.affine(w)  # (B, c_in)
-        weight = self.weight[None] * self.weight_gain * s[:, None, :, None, None]  # (B, c_out, c_in, k, k): modulation
-        if self.demodulate:
-            weight = weight * torch.rsqrt(weight.square().sum([2, 3, 4], keepdim=True) + 1e-8)  # demodulation
-        if self.up:
-            x = upsample2d(x, f)  # (B, c_in, 2H, 2W)
-        h, wd = x.shape[-2:]
-        x = F.conv2d(
-            x.reshape(1, b * c_in, h, wd),
-            weight.reshape(-1, c_in, self.kernel, self.kernel),
-            padding=self.kernel // 2,
-            groups=b,
-        )
-        return x.reshape(b, -1, h, wd)
+def mapping_network(cfg: StyleGAN2Config) -> MappingNetwork:
+    """z -> w: normalise z (pixel norm), then 8 FC layers with lrelu at 1/100 learning rate; tracks w_avg."""
+    dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
+    layers = [
+        EqualLinear(a, b, gain=1.0, lr_mul=cfg.mapping_lr_mul, activation=cfg.leaky_slope)  # lrelu with gain sqrt(2)
+        for a, b in zip(dims, dims[1:])
+    ]
+    return MappingNetwork(nn.Sequential(*layers), cfg.w_dim, cfg.w_avg_beta)
 
 
 class StyledConv(nn.Module):
@@ -243,15 +138,15 @@ class StyledConv(nn.Module):
 
     def __init__(self, cfg: StyleGAN2Config, c_in: int, c_out: int, *, up: bool = False):
         super().__init__()
-        self.conv = ModulatedConv2d(cfg, c_in, c_out, 3, up=up)
+        self.conv = ModulatedConv2d(c_in, c_out, 3, cfg.w_dim, up=up, fir=cfg.fir)
         self.noise_strength = nn.Parameter(torch.zeros(()))
         self.bias = nn.Parameter(torch.zeros(c_out))
         self.slope = cfg.leaky_slope
 
-    def forward(self, x: Tensor, w: Tensor, f: Tensor) -> Tensor:
-        x = self.conv(x, w, f)  # (B, c_out, H, W)
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        x = self.conv(x, w)  # (B, c_out, H, W)
         noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)  # fresh per-pixel noise
-        return lrelu(x + noise * self.noise_strength + self.bias[None, :, None, None], self.slope)
+        return scaled_leaky_relu(x + noise * self.noise_strength + self.bias[None, :, None, None], self.slope)
 
 
 class ToRGB(nn.Module):
@@ -259,11 +154,11 @@ class ToRGB(nn.Module):
 
     def __init__(self, cfg: StyleGAN2Config, c_in: int):
         super().__init__()
-        self.conv = ModulatedConv2d(cfg, c_in, cfg.channels, 1, demodulate=False)
+        self.conv = ModulatedConv2d(c_in, cfg.channels, 1, cfg.w_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(cfg.channels))
 
-    def forward(self, x: Tensor, w: Tensor, f: Tensor) -> Tensor:  # (B, C, H, W) -> (B, 3, H, W)
-        return self.conv(x, w, f) + self.bias[None, :, None, None]
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:  # (B, C, H, W) -> (B, 3, H, W)
+        return self.conv(x, w) + self.bias[None, :, None, None]
 
 
 class SynthesisBlock(nn.Module):
@@ -276,9 +171,9 @@ class SynthesisBlock(nn.Module):
         self.to_rgb = ToRGB(cfg, c_out)
 
     def forward(self, x: Tensor, img: Tensor, ws: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
-        x = self.conv0(x, ws[:, 0], f)  # (B, c_out, 2H, 2W)
-        x = self.conv1(x, ws[:, 1], f)
-        img = upsample2d(img, f) + self.to_rgb(x, ws[:, 2], f)  # (B, 3, 2H, 2W)
+        x = self.conv0(x, ws[:, 0])  # (B, c_out, 2H, 2W)
+        x = self.conv1(x, ws[:, 1])
+        img = upsample2d(img, f) + self.to_rgb(x, ws[:, 2])  # (B, 3, 2H, 2W)
         return x, img
 
 
@@ -296,8 +191,8 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws: Tensor) -> Tensor:  # (B, num_ws, w_dim) -> (B, 3, res, res)
         x = self.const[None].expand(ws.shape[0], -1, -1, -1)  # (B, 512, 4, 4)
-        x = self.conv(x, ws[:, 0], self.fir)
-        img = self.to_rgb(x, ws[:, 1], self.fir)  # (B, 3, 4, 4)
+        x = self.conv(x, ws[:, 0])
+        img = self.to_rgb(x, ws[:, 1])  # (B, 3, 4, 4)
         for i, block in enumerate(self.blocks):
             x, img = block(x, img, ws[:, 2 * i + 1 : 2 * i + 4], self.fir)
         return img
@@ -307,7 +202,7 @@ class Generator(nn.Module):
     def __init__(self, cfg: StyleGAN2Config):
         super().__init__()
         self.num_ws = cfg.num_ws
-        self.mapping = MappingNetwork(cfg)
+        self.mapping = mapping_network(cfg)
         self.synthesis = SynthesisNetwork(cfg)
 
     def styles(self, z: Tensor, z_mix: Tensor | None = None, cutoff: int | None = None) -> Tensor:
@@ -329,34 +224,34 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, cfg: StyleGAN2Config, c_in: int, c_out: int):
         super().__init__()
-        self.conv0 = EqualConv2d(c_in, c_in, 3, act=cfg.leaky_slope)
-        self.conv1 = EqualConv2d(c_in, c_out, 3, act=cfg.leaky_slope, down=True)
-        self.skip = EqualConv2d(c_in, c_out, 1, bias=False, down=True)
+        slope, fir = cfg.leaky_slope, cfg.fir
+        self.conv0 = EqualConv2d(c_in, c_in, 3, gain=1.0, activation=slope)
+        self.conv1 = EqualConv2d(c_in, c_out, 3, gain=1.0, activation=slope, down=True, fir=fir)
+        self.skip = EqualConv2d(c_in, c_out, 1, gain=1.0, bias=False, down=True, fir=fir)
 
-    def forward(self, x: Tensor, f: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H/2, W/2)
-        return (self.skip(x, f) + self.conv1(self.conv0(x, f), f)) * math.sqrt(0.5)
+    def forward(self, x: Tensor) -> Tensor:  # (B, c_in, H, W) -> (B, c_out, H/2, W/2)
+        return (self.skip(x) + self.conv1(self.conv0(x))) * math.sqrt(0.5)
 
 
 class Discriminator(nn.Module):
     def __init__(self, cfg: StyleGAN2Config):
         super().__init__()
         top = cfg.width(cfg.resolution)
-        self.from_rgb = EqualConv2d(cfg.channels, top, 1, act=cfg.leaky_slope)
+        self.from_rgb = EqualConv2d(cfg.channels, top, 1, gain=1.0, activation=cfg.leaky_slope)
         self.blocks = nn.ModuleList(
             ResidualBlock(cfg, cfg.width(2**r), cfg.width(2 ** (r - 1))) for r in range(cfg.log2_res, 2, -1)
         )
         c4 = cfg.width(4)
-        self.conv = EqualConv2d(c4 + 1, c4, 3, act=cfg.leaky_slope)
-        self.fc = EqualLinear(c4 * 16, c4, act=cfg.leaky_slope)
-        self.out = EqualLinear(c4, 1)
+        self.conv = EqualConv2d(c4 + 1, c4, 3, gain=1.0, activation=cfg.leaky_slope)
+        self.fc = EqualLinear(c4 * 16, c4, gain=1.0, activation=cfg.leaky_slope)
+        self.out = EqualLinear(c4, 1, gain=1.0)
         self.group = cfg.mbstd_group
-        self.register_buffer("fir", fir_kernel(cfg.fir))
 
     def forward(self, img: Tensor) -> Tensor:  # (B, 3, res, res) -> (B,) logits
-        x = self.from_rgb(img, self.fir)  # (B, 32, 1024, 1024)
+        x = self.from_rgb(img)  # (B, 32, 1024, 1024)
         for block in self.blocks:
-            x = block(x, self.fir)  # ... -> (B, 512, 4, 4)
-        x = self.conv(minibatch_stddev(x, self.group), self.fir)  # (B, 513, 4, 4) -> (B, 512, 4, 4)
+            x = block(x)  # ... -> (B, 512, 4, 4)
+        x = self.conv(minibatch_stddev(x, self.group))  # (B, 513, 4, 4) -> (B, 512, 4, 4)
         return self.out(self.fc(x.flatten(1))).squeeze(1)
 
 
@@ -386,22 +281,22 @@ FFHQ_CONFIG_F = StyleGAN2Config()
 SMOKE = StyleGAN2Config(resolution=16, z_dim=32, w_dim=32, channel_base=256, channel_max=16, batch_size=8)
 
 
-def stylegan2_smoke(random: torch.Generator) -> SmokeCase:
+def stylegan2_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SMOKE
     gan = StyleGAN2(cfg)
     G, D = gan.generator, gan.discriminator
     b, side = cfg.batch_size, cfg.resolution
     pl_b = b // cfg.pl_batch_shrink
-    mix = bool(torch.rand((), generator=random) < cfg.mixing_prob)
+    mix = bool(torch.rand((), generator=rng) < cfg.mixing_prob)
     batch = {
-        "real": torch.tanh(random_images(random, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
-        "z_d": torch.randn(b, cfg.z_dim, generator=random),  # latents of the discriminator step
-        "z_g": torch.randn(b, cfg.z_dim, generator=random),  # latents of the generator step
-        "z_mix": torch.randn(b, cfg.z_dim, generator=random),  # second latents for style mixing
-        "z_pl": torch.randn(pl_b, cfg.z_dim, generator=random),  # latents of the path length step
-        "pl_noise": torch.randn(pl_b, cfg.channels, side, side, generator=random) / side,  # y / sqrt(H W)
+        "real": torch.tanh(random_images(rng, b, (cfg.channels, side, side))),  # (B, 3, 16, 16)
+        "z_d": torch.randn(b, cfg.z_dim, generator=rng),  # latents of the discriminator step
+        "z_g": torch.randn(b, cfg.z_dim, generator=rng),  # latents of the generator step
+        "z_mix": torch.randn(b, cfg.z_dim, generator=rng),  # second latents for style mixing
+        "z_pl": torch.randn(pl_b, cfg.z_dim, generator=rng),  # latents of the path length step
+        "pl_noise": torch.randn(pl_b, cfg.channels, side, side, generator=rng) / side,  # y / sqrt(H W)
     }
-    cutoff = int(torch.randint(1, cfg.num_ws, (), generator=random)) if mix else cfg.num_ws
+    cutoff = int(torch.randint(1, cfg.num_ws, (), generator=rng)) if mix else cfg.num_ws
     opt_g = lazy_adam(G.parameters(), cfg, cfg.pl_interval)
     opt_d = lazy_adam(D.parameters(), cfg, cfg.r1_interval)
     state = {"step": 0, "pl_mean": None}

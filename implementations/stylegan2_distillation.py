@@ -58,24 +58,8 @@ Details the paper leaves open come from the authors' repository
 ``pix2pixHD_model.py``), as above. As in that code, the convolutions keep their biases although
 InstanceNorm (without affine parameters) removes a per-channel constant; they are counted.
 
-Deviations from the paper:
-
-* The VGG-19 of the perceptual loss is **not ImageNet-pretrained**: nothing is downloaded, so its
-  weights are random (He-normal) and frozen; a real run loads the ImageNet weights. As in pix2pixHD
-  the images enter it in [-1, 1] without mean subtraction.
-* The paper's teacher is the FFHQ StyleGAN2 (config F, 1024x1024) and its attribute classifier a
-  pretrained network; neither is available without a download. The smoke case makes its pairs
-  with the same five steps from a small, randomly initialised and frozen StyleGAN2
-  (``implementations.stylegan2``, 32x32) and a stand-in classifier, the mean brightness of the
-  image (the "attribute"); the direction comes from the top and bottom quarters of 16 samples.
-* pix2pixHD's optional image pool is off (pool_size 0 by default in the authors' code), the
-  learning-rate decay is left out (the smoke case runs 8 steps) and so is the authors' optional
-  "blind spot" option.
-* The discriminators return their intermediate features for feature matching; the final patch
-  scores are raw (no sigmoid: the least-squares loss uses them directly, as pix2pixHD's LSGAN).
-* Not trained on StyleGAN2-generated FFHQ pairs: the smoke case trains a 32x32 version (ngf 4, three
-  downsamplings, nine residual blocks of 32; discriminators ndf 8; VGG-19 widths 8-64) on two
-  synthetic pairs.
+Deviations from the paper are listed once, in the entry
+``stylegan2-distillation`` (catalog/generative/stylegan2-distillation.yaml).
 """
 
 from __future__ import annotations
@@ -86,8 +70,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.init import normal_init_
 from implementations.kit.smoke import Losses, SmokeCase
+from implementations.registry import register_model
 from implementations.stylegan2 import Generator as StyleGAN2Generator
 from implementations.stylegan2 import StyleGAN2Config
 
@@ -287,11 +272,8 @@ def vgg_loss(cfg: DistillConfig, vgg: VGG19Features, fake: Tensor, target: Tenso
     return cfg.lambda_feat * sum(w * F.l1_loss(f, t) for w, f, t in zip(cfg.vgg_weights, vgg(fake), target_feats))
 
 
-def init_weights(module: nn.Module, std: float) -> None:
-    """pix2pixHD weights_init: every convolution's weight from N(0, std); biases keep PyTorch's default."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
+# pix2pixHD weights_init: every convolution's weight from N(0, std); biases keep PyTorch's default
+PIX2PIXHD_INIT = {"layers": (nn.Conv2d, nn.ConvTranspose2d), "zero_bias": False}
 
 
 class Pix2PixHDStudent(nn.Module):
@@ -302,7 +284,7 @@ class Pix2PixHDStudent(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.generator = GlobalGenerator(cfg)
-        init_weights(self, cfg.init_std)
+        normal_init_(self, cfg.init_std, **PIX2PIXHD_INIT)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 3, H, W) source -> (B, 3, H, W) edited
         return self.generator(x)
@@ -320,7 +302,7 @@ def brightness_classifier(images: Tensor) -> Tensor:
 def synthetic_pairs(
     teacher: StyleGAN2Generator,
     classifier,
-    random: torch.Generator,
+    rng: torch.Generator,
     *,
     n_direction: int,
     n_pairs: int,
@@ -330,14 +312,14 @@ def synthetic_pairs(
 ) -> tuple[Tensor, Tensor]:
     """Steps 1-4: sample, classify, find the direction in W, render and filter (source, target) pairs."""
     # 1-2. sample codes and score their images
-    w = teacher.mapping(torch.randn(n_direction, z_dim, generator=random))  # (N, w_dim)
+    w = teacher.mapping(torch.randn(n_direction, z_dim, generator=rng))  # (N, w_dim)
     scores = classifier(teacher.synthesis(w[:, None].repeat(1, num_ws, 1)))  # (N,)
     # 3. the direction: mean w of the most positive quarter minus mean w of the most negative quarter
     order = scores.argsort()
     q = max(1, n_direction // 4)
     direction = w[order[-q:]].mean(0) - w[order[:q]].mean(0)  # (w_dim,)
     # 4. pairs G(w - d), G(w + d) for new codes, kept when the classifier confirms the edit
-    w = teacher.mapping(torch.randn(n_pairs, z_dim, generator=random))
+    w = teacher.mapping(torch.randn(n_pairs, z_dim, generator=rng))
     source = teacher.synthesis((w - direction)[:, None].repeat(1, num_ws, 1))  # (M, 3, H, W)
     target = teacher.synthesis((w + direction)[:, None].repeat(1, num_ws, 1))
     s_src, s_tgt = classifier(source), classifier(target)
@@ -358,7 +340,7 @@ SMOKE = DistillConfig(
 SMOKE_TEACHER = StyleGAN2Config(resolution=32, z_dim=32, w_dim=32, channel_base=256, channel_max=16)
 
 
-def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
+def stylegan2_distill_smoke(rng: torch.Generator) -> SmokeCase:
     """pix2pixHD training (G step, then D step) on two pairs made by a small frozen StyleGAN2.
 
     The monitored loss is the discriminators' (as for the other GANs): on a fixed batch they must
@@ -369,7 +351,7 @@ def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
     source, target = synthetic_pairs(
         teacher,
         brightness_classifier,
-        random,
+        rng,
         n_direction=16,
         n_pairs=8,
         n_keep=cfg.batch_size,
@@ -379,7 +361,7 @@ def stylegan2_distill_smoke(random: torch.Generator) -> SmokeCase:
     student = Pix2PixHDStudent(cfg)
     g = student.generator
     d = MultiscaleDiscriminator(cfg)
-    init_weights(d, cfg.init_std)
+    normal_init_(d, cfg.init_std, **PIX2PIXHD_INIT)
     vgg = VGG19Features(cfg.vgg_widths)
     batch = {"source": source, "target": target}  # (B, 3, 32, 32) each, in [-1, 1]
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)

@@ -55,24 +55,7 @@ n_critic = 5 and gradient-penalty weight 10, Adam with lr 2e-4 and betas (0.5, 0
 networks, batches of 128, weights from N(0, 0.02) and BN scales from N(1, 0.02), topological loss
 on 1-dimensional features (loops) with weight 0.0005, summed over the batch.
 
-Deviations from the paper:
-
-* The filtration is the generated image itself (its superlevel sets), so the gradient reaches the
-  critical pixels directly. The released code instead binarises each generated image at 0,
-  computes persistence on its distance transform, drops dots of persistence below 1.0, and turns
-  the matching into a target image whose critical pixels are set to -1 (a squared-error loss).
-* The distance between two diagrams is the squared 2-Wasserstein distance (dots matched to dots or
-  to the diagonal by an exact assignment), which is the squared-error form of the released code's
-  loss; the code matches diagrams with the 1-Wasserstein distance.
-* The optimal transport between the generated and real diagram sets is solved as an assignment
-  (each generated diagram to a distinct real one), which is the optimal plan when the two sets
-  have equal size, instead of the code's linear program against a pool holding half the training
-  set's pre-computed diagrams.
-* The essential 0-dimensional class (the component that never dies) is left out of the diagrams.
-* Not trained on CREMI / ISBI / maps / facades: the smoke case trains a 16x16 version (widths
-  32/16 in the generator, 16/32 in the critic) on one batch of synthetic binary rings and bars,
-  with the loss on both 0- and 1-dimensional features and at most the 8 most persistent dots per
-  diagram (to keep the exact assignments cheap on CPU).
+Deviations from the paper are listed once, in the entry ``topogan`` (catalog/generative/topogan.yaml).
 """
 
 from __future__ import annotations
@@ -83,10 +66,15 @@ from functools import lru_cache
 import torch
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
-from implementations.registry import register_model
+from implementations.kit.adversarial import (
+    gan_case,
+    gradient_penalty,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from implementations.kit.init import CONVOLUTIONS, normal_init_
 from implementations.kit.smoke import Losses, SmokeCase
-from implementations.wgan_gp import gradient_penalty
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -148,16 +136,6 @@ class Critic(nn.Module):
         return self.main(x).flatten()
 
 
-def init_weights(module: nn.Module, std: float) -> None:
-    """Released code: conv weights from N(0, std); BN scales from N(1, std), shifts at 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
-
-
 class TopoGAN(nn.Module):
     """The pair; calling it samples images from latent vectors (the generator)."""
 
@@ -166,7 +144,8 @@ class TopoGAN(nn.Module):
         self.cfg = cfg
         self.generator = Generator(cfg)
         self.critic = Critic(cfg)
-        init_weights(self, cfg.init_std)
+        # released code: conv weights N(0, std), biases kept; BN scales N(1, std), shifts 0
+        normal_init_(self, cfg.init_std, layers=CONVOLUTIONS, zero_bias=False, batch_norm="normal")
 
     def forward(self, z: Tensor) -> Tensor:  # (B, z_dim) -> (B, C, H, W)
         return self.generator(z)
@@ -339,16 +318,16 @@ def topological_loss(fake: Tensor, real: Tensor, dimensions: tuple[int, ...], ma
 # --- the smoke case -------------------------------------------------------------------------------
 
 
-def rings_and_bars(generator: torch.Generator, batch_size: int, size: int) -> Tensor:
+def rings_and_bars(rng: torch.Generator, batch_size: int, size: int) -> Tensor:
     """Binary "structure" images in {-1, 1}, (B, 1, size, size): even ones a ring (one loop), odd ones a bar."""
     ys, xs = torch.meshgrid(
         torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij"
     )
     images = []
     for b in range(batch_size):
-        cy, cx = (size / 2 + torch.randint(-2, 3, (2,), generator=generator)).tolist()
+        cy, cx = (size / 2 + torch.randint(-2, 3, (2,), generator=rng)).tolist()
         if b % 2 == 0:
-            radius = size / 4 + float(torch.rand((), generator=generator)) * size / 8
+            radius = size / 4 + float(torch.rand((), generator=rng)) * size / 8
             on = ((ys - cy) ** 2 + (xs - cx) ** 2).sqrt().sub(radius).abs() < 1.0
         else:
             on = (ys - cy).abs() < 1.5
@@ -361,16 +340,16 @@ SMOKE = TopoGANConfig(
 )
 
 
-def topogan_smoke(generator: torch.Generator) -> SmokeCase:
+def topogan_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SMOKE
     gan = TopoGAN(cfg)
     g, d = gan.generator, gan.critic
     b_size = cfg.batch_size
     batch = {
-        "real": rings_and_bars(generator, b_size, cfg.image_size),  # (B, 1, 16, 16)
-        "z_critic": torch.randn(cfg.n_critic, b_size, cfg.z_dim, generator=generator),  # one draw per critic step
-        "z_generator": torch.randn(b_size, cfg.z_dim, generator=generator),  # (B, z_dim)
-        "eps": torch.rand(cfg.n_critic, b_size, generator=generator),  # gradient-penalty interpolation
+        "real": rings_and_bars(rng, b_size, cfg.image_size),  # (B, 1, 16, 16)
+        "z_critic": torch.randn(cfg.n_critic, b_size, cfg.z_dim, generator=rng),  # one draw per critic step
+        "z_generator": torch.randn(b_size, cfg.z_dim, generator=rng),  # (B, z_dim)
+        "eps": torch.rand(cfg.n_critic, b_size, generator=rng),  # gradient-penalty interpolation
     }
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -400,23 +379,7 @@ def topogan_smoke(generator: torch.Generator) -> SmokeCase:
             "g_loss": g_loss.detach(),
         }
 
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        g.eval()
-        d.eval()
-        try:
-            return {"samples": g(b["z_generator"]), "scores": d(b["real"])}
-        finally:
-            g.train()
-            d.train()
-
-    return SmokeCase(
-        networks={"generator": g, "critic": d},
-        batch=batch,
-        step=step,
-        outputs=outputs,
-        output_shapes={"samples": (b_size, cfg.channels, cfg.image_size, cfg.image_size), "scores": (b_size,)},
-        monitor="d_loss",
-    )
+    return gan_case(g, d, batch, step, generator_inputs=("z_generator",))
 
 
 ISBI_64 = TopoGANConfig()

@@ -38,20 +38,7 @@ every pixel (Section 3.1, :func:`elastic_deformation`). Large images are segment
 overlap-tile strategy, the missing context at the image border extrapolated by mirroring (not
 built here: it is inference plumbing around the model).
 
-Deviations from the paper:
-
-* The dropout rate is not given in the paper; 0.5 is assumed, on the bottom (1024-channel)
-  feature map, "at the end of the contracting path".
-* The up-convolution is a 2x2 transposed convolution of stride 2 (an upsampling fused with the
-  paper's 2x2 convolution), with no ReLU after it, as drawn in Figure 1.
-* The form of the class-balancing weight w_c is not given; inverse class frequency over the tile,
-  scaled to a mean of 1, is used. The paper computes the separation border "using morphological
-  operations"; here d_1 and d_2 are exact Euclidean distances to each cell's pixels.
-* The loss is averaged over the output pixels (the paper sums), so the learning rate does not
-  depend on the tile size; the paper gives no learning rate, and the smoke case picks its own.
-* Not trained on the ISBI data; the smoke case trains a narrow, shallower U-Net (two poolings,
-  widths 8, 16, 32: 11 convolutional layers) on one elastically deformed synthetic 60x60 tile of
-  discs (20x20 output); four poolings of valid convolutions would need tiles of 188 pixels or more.
+Deviations from the paper are listed once, in the entry ``unet`` (catalog/segmentation/unet.yaml).
 """
 
 from __future__ import annotations
@@ -63,8 +50,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from implementations.kit.loss_case import loss_case
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase
 
 
 @dataclass(frozen=True)
@@ -185,7 +173,7 @@ def weighted_cross_entropy(logits: Tensor, labels: Tensor, weights: Tensor) -> T
 
 
 def elastic_deformation(
-    image: Tensor, instances: Tensor, generator: torch.Generator, grid: int = 3, std: float = 10.0
+    image: Tensor, instances: Tensor, rng: torch.Generator, grid: int = 3, std: float = 10.0
 ) -> tuple[Tensor, Tensor]:
     """Warp a (C, H, W) image and its (H, W) cell map by one smooth random displacement field.
 
@@ -194,7 +182,7 @@ def elastic_deformation(
     nearest neighbour.
     """
     _, h, w = image.shape
-    coarse = torch.randn(1, 2, grid, grid, generator=generator) * std  # (1, 2, g, g): (dx, dy) in pixels
+    coarse = torch.randn(1, 2, grid, grid, generator=rng) * std  # (1, 2, g, g): (dx, dy) in pixels
     field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)[0]  # (2, H, W)
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
     gx = (xs + field[0]) / (w - 1) * 2 - 1  # sampling positions in [-1, 1]
@@ -207,14 +195,14 @@ def elastic_deformation(
     return warped, labels
 
 
-def synthetic_cells(generator: torch.Generator, size: int, count: int, radius: tuple[int, int]) -> Tensor:
+def synthetic_cells(rng: torch.Generator, size: int, count: int, radius: tuple[int, int]) -> Tensor:
     """An (size, size) map of ``count`` numbered discs near the centre, some touching (0 = background)."""
     ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     cells = torch.zeros(size, size, dtype=torch.long)
     centre = size / 2
     for i in range(1, count + 1):
-        cy, cx = (centre + (torch.rand(2, generator=generator) - 0.5) * 16).tolist()
-        r = radius[0] + (radius[1] - radius[0]) * torch.rand(1, generator=generator).item()
+        cy, cx = (centre + (torch.rand(2, generator=rng) - 0.5) * 16).tolist()
+        r = radius[0] + (radius[1] - radius[0]) * torch.rand(1, generator=rng).item()
         cells[((ys - cy) ** 2 + (xs - cx) ** 2 <= r**2) & (cells == 0)] = i
     return cells
 
@@ -223,40 +211,27 @@ ISBI = UNetConfig()
 SMOKE = UNetConfig(widths=(8, 16, 32), tile=60)  # two poolings: 60x60 tile -> 20x20 map
 
 
-def unet_smoke(generator: torch.Generator) -> SmokeCase:
+def unet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = SMOKE
     model = UNet(cfg)
     out, batch_size = cfg.output_size, 1  # Section 3: single-image batches
     images, labels, weights = [], [], []
     for _ in range(batch_size):
-        cells = synthetic_cells(generator, cfg.tile, count=5, radius=(3, 6))
-        image = (cells > 0).float()[None] + 0.5 * torch.randn(1, cfg.tile, cfg.tile, generator=generator)
-        image, cells = elastic_deformation(image, cells, generator, cfg.elastic_grid, cfg.elastic_std)
+        cells = synthetic_cells(rng, cfg.tile, count=5, radius=(3, 6))
+        image = (cells > 0).float()[None] + 0.5 * torch.randn(1, cfg.tile, cfg.tile, generator=rng)
+        image, cells = elastic_deformation(image, cells, rng, cfg.elastic_grid, cfg.elastic_std)
         cells = center_crop(cells, out, out)  # the labels of the segmented centre
         images.append(image)
         labels.append((cells > 0).long())
         weights.append(border_weight_map(cells, cfg.border_weight, cfg.border_sigma))
     batch = {"image": torch.stack(images), "label": torch.stack(labels), "weight": torch.stack(weights)}
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        loss = weighted_cross_entropy(model(b["image"]), b["label"], b["weight"])
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach()}
-
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {"logits": model(b["image"])}
-
-    return SmokeCase(
-        networks={"unet": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
+    return loss_case(
+        {"unet": model},
+        batch,
+        torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum),
+        losses=lambda b: weighted_cross_entropy(model(b["image"]), b["label"], b["weight"]),
+        outputs=lambda b: {"logits": model(b["image"])},
         output_shapes={"logits": (batch_size, cfg.num_classes, out, out)},
-        monitor="loss",
     )
 
 

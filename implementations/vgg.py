@@ -20,14 +20,7 @@ A-LRN is A with local response normalisation (AlexNet's) after the first convolu
 Parameter counts: A 132,863,336; A-LRN the same; B 133,047,848; C 133,638,952; D 138,357,544;
 E 143,667,240 -- Table 2 gives 133, 133, 133, 134, 138 and 144 million.
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default. The paper trains A from random N(0, 0.01) weights and starts
-  the deeper nets from A's first four conv layers and the fully connected layers (Section 3.1).
-* The fully convolutional form used for dense evaluation at test time (FC layers turned into 7x7
-  and 1x1 convolutions, Section 3.2) is not built; it has the same parameters.
-* The smoke case trains narrow VGGs (widths 16-64, FC 4096 -> 128) on 32x32 inputs, with dropout
-  set to 0 so that learning the single batch shows through.
+Deviations from the paper are listed once, in the entry ``vgg`` (catalog/classification/vgg.yaml).
 """
 
 from __future__ import annotations
@@ -37,8 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,7 @@ VGG_E = VGGConfig(stages=((3, 3), (3, 3), (3, 3, 3, 3), (3, 3, 3, 3), (3, 3, 3, 
 
 
 def _smoke(cfg: VGGConfig):
-    def smoke(generator: torch.Generator) -> SmokeCase:
+    def smoke(rng: torch.Generator) -> SmokeCase:
         small = VGGConfig(
             stages=cfg.stages,
             lrn=cfg.lrn,
@@ -113,7 +106,7 @@ def _smoke(cfg: VGGConfig):
             num_classes=10,
             dropout=0.0,  # one 4-image batch: dropout noise would hide whether the batch is learnt
         )
-        return classifier_case(VGG(small), generator, input_shape=(3, 32, 32), num_classes=10)
+        return classifier_case(VGG(small), rng, input_shape=(3, 32, 32), num_classes=10)
 
     return smoke
 

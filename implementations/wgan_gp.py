@@ -42,33 +42,21 @@ are the three objectives compared on CIFAR-10 in Figure 3), DIM = 128, z ~ N(0, 
 Training of the ResNet model (Appendix F and the authors' code): lr 2e-4 decayed linearly to 0 over 100,000 generator
 iterations, batch 64 for the critic and 128 for the generator, other values as Algorithm 1.
 
-Deviations from the paper:
-
-* The paper's Appendix F places the generator's upsampling "before the second convolution"; the
-  authors' code (followed here, same parameter count and shapes) upsamples before the first one.
-* The learning-rate decay and the generator's batch of 128 are not part of the smoke case (it
-  takes a few steps at Algorithm 1's constant lr 1e-4 on one batch).
-* Initialisation is PyTorch's default rather than the He/Glorot uniform of the authors' code.
-* The interpolation coefficients are drawn when the case is built (the smoke contract), one per
-  sample and critic step, instead of freshly at every step.
-* The DCGAN-style variant is specified only by the authors' code (the paper shows its results
-  but not its layers); its code trains it with Adam betas (0.5, 0.9), as Appendix E lists for
-  WGAN-GP, while its smoke case here uses Algorithm 1's (0, 0.9).
-* The smoke case trains a 16x16, width-16 version (two up-blocks; first, down and one plain block
-  in the critic) on one synthetic batch.
+Deviations from the paper are listed once, in the entry ``wgan-gp`` (catalog/generative/wgan-gp.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.adversarial import adversarial_case, wasserstein_critic_loss, wasserstein_generator_loss
+from implementations.kit.adversarial import WASSERSTEIN, GANPair, adversarial_case, gradient_penalty, tanh_images
+from implementations.kit.smoke import SmokeCase
 from implementations.registry import register_model
-from implementations.kit.smoke import SmokeCase, random_images
 
 
 @dataclass(frozen=True)
@@ -89,19 +77,6 @@ class WGANGPConfig:
     @property
     def start_size(self) -> int:
         return self.image_size // 2**self.up_blocks
-
-
-# --- the gradient penalty (Section 4, Eq. 3) -----------------------------------------------------
-
-
-def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
-    """E[(||grad D(xhat)||_2 - 1)^2] at xhat = eps * real + (1 - eps) * fake; ``eps`` is (B,) in [0, 1]."""
-    e = eps.view(-1, *([1] * (real.dim() - 1)))  # (B, 1, 1, 1)
-    xhat = (e * real + (1 - e) * fake).requires_grad_(True)  # (B, C, H, W)
-    scores = critic(xhat)  # (B,)
-    (grad,) = torch.autograd.grad(scores.sum(), xhat, create_graph=True)  # each score depends on its own sample only
-    norms = grad.flatten(1).norm(2, dim=1)  # (B,)
-    return ((norms - 1) ** 2).mean()
 
 
 # --- residual blocks -----------------------------------------------------------------------------
@@ -232,16 +207,8 @@ class DCGANStyleCritic(nn.Module):
         return self.out(self.convs(x).flatten(1)).squeeze(1)
 
 
-class WGANGP(nn.Module):
-    """The pair; calling it samples images from latent vectors (the generator)."""
-
-    def __init__(self, generator: nn.Module, critic: nn.Module):
-        super().__init__()
-        self.generator = generator
-        self.discriminator = critic  # named like every GAN's; the paper calls it the critic
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.generator(z)
+class WGANGP(GANPair):
+    """The pair, ``WGANGP(generator, critic)`` (the critic is named ``discriminator`` like every GAN's)."""
 
 
 CIFAR10_RESNET = WGANGPConfig()
@@ -252,35 +219,30 @@ SMOKE = WGANGPConfig(
 SMOKE_DCGAN = DCGANStyleConfig(image_size=16, dim=8, stages=2)
 
 
-def gradient_penalty_case(gan: WGANGP, generator: torch.Generator, image_size: int, z_dim: int) -> SmokeCase:
+def gradient_penalty_case(gan: WGANGP, rng: torch.Generator, image_size: int, z_dim: int) -> SmokeCase:
     """Algorithm 1 on one synthetic batch: n_critic = 5, lambda = 10, Adam(1e-4, betas (0, 0.9))."""
     cfg = SMOKE
-    real = torch.tanh(random_images(generator, cfg.batch_size, (cfg.channels, image_size, image_size)))
     return adversarial_case(
-        gan.generator,
-        gan.discriminator,
-        generator,
-        real=real,
+        gan,
+        rng,
+        real=tanh_images(rng, cfg.batch_size, (cfg.channels, image_size, image_size)),
         z_dim=z_dim,
-        discriminator_loss=wasserstein_critic_loss,
-        generator_loss=wasserstein_generator_loss,
-        generator_optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas),
-        discriminator_optimizer=lambda p: torch.optim.Adam(p, lr=cfg.lr, betas=cfg.betas),
+        objective=WASSERSTEIN,
+        optimizer=partial(torch.optim.Adam, lr=cfg.lr, betas=cfg.betas),
         n_critic=cfg.n_critic,
         penalty=gradient_penalty,
         penalty_weight=cfg.penalty_weight,
-        noise="normal",
     )
 
 
-def wgan_gp_smoke(generator: torch.Generator) -> SmokeCase:
+def wgan_gp_smoke(rng: torch.Generator) -> SmokeCase:
     gan = WGANGP(ResNetGenerator(SMOKE), ResNetCritic(SMOKE))
-    return gradient_penalty_case(gan, generator, SMOKE.image_size, SMOKE.z_dim)
+    return gradient_penalty_case(gan, rng, SMOKE.image_size, SMOKE.z_dim)
 
 
-def wgan_gp_dcgan_smoke(generator: torch.Generator) -> SmokeCase:
+def wgan_gp_dcgan_smoke(rng: torch.Generator) -> SmokeCase:
     gan = WGANGP(DCGANStyleGenerator(SMOKE_DCGAN), DCGANStyleCritic(SMOKE_DCGAN))
-    return gradient_penalty_case(gan, generator, SMOKE_DCGAN.image_size, SMOKE_DCGAN.z_dim)
+    return gradient_penalty_case(gan, rng, SMOKE_DCGAN.image_size, SMOKE_DCGAN.z_dim)
 
 
 @register_model(entry="wgan-gp", smoke=wgan_gp_smoke, input_shape=(128,))

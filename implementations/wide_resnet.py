@@ -20,10 +20,7 @@ ImageNet: WRN-50-2-bottleneck is ResNet-50 (post-activation bottlenecks, stride 
 with the inner 1x1-3x3 width doubled: 128, 256, 512, 1024 instead of 64 ... 512, outputs
 unchanged (256 ... 2048).
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default, not the MSR (He) initialisation of the authors' code.
-* The smoke case trains WRN-10-2 (one block per group) without dropout on 32x32 inputs.
+Deviations from the paper are listed once, in the entry ``wide-resnet`` (catalog/classification/wide-resnet.yaml).
 """
 
 from __future__ import annotations
@@ -34,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.kit.conv import conv_bn
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -103,12 +101,6 @@ class WideBottleneckConfig:
     in_channels: int = 3
 
 
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(c_out)
-    )
-
-
 class WideBottleneck(nn.Module):
     """ResNet bottleneck with a wider inner 1x1-3x3 pair; stride in the 3x3."""
 
@@ -146,15 +138,15 @@ class WideBottleneckResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def wrn_smoke(generator: torch.Generator) -> SmokeCase:
+def wrn_smoke(rng: torch.Generator) -> SmokeCase:
     return classifier_case(
-        WideResNet(WideResNetConfig(depth=10, widen_factor=2)), generator, input_shape=(3, 32, 32), num_classes=10
+        WideResNet(WideResNetConfig(depth=10, widen_factor=2)), rng, input_shape=(3, 32, 32), num_classes=10
     )
 
 
-def wrn_bottleneck_smoke(generator: torch.Generator) -> SmokeCase:
+def wrn_bottleneck_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = WideBottleneckConfig(layers=(1, 1), inner_widths=(16, 32), out_widths=(32, 64), num_classes=10)
-    return classifier_case(WideBottleneckResNet(cfg), generator, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(WideBottleneckResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
 @register_model(entry="wide-resnet", smoke=wrn_smoke, input_shape=(3, 32, 32))

@@ -19,12 +19,7 @@ convolution is followed by batch normalisation. Figure 5, on a 299x299 image:
 There are 36 convolutional layers in 14 modules. Trainable parameters: 22,855,952, the number of
 Table 3 (no bias in any convolution; BN scale and shift counted; the final layer has a bias).
 
-Deviations from the paper:
-
-* Initialisation is PyTorch's default.
-* The optional fully connected layers used for JFT are not built: the ImageNet
-  model of Table 3 has none.
-* The smoke case trains a narrow Xception (widths divided by 8, one middle-flow module) on 64x64.
+Deviations from the paper are listed once, in the entry ``xception`` (catalog/classification/xception.yaml).
 """
 
 from __future__ import annotations
@@ -34,8 +29,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,7 @@ class Xception(nn.Module):
 XCEPTION = XceptionConfig()
 
 
-def xception_smoke(generator: torch.Generator) -> SmokeCase:
+def xception_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = XceptionConfig(
         stem_widths=(8, 16),
         entry_widths=(16, 32, 88),
@@ -136,7 +131,7 @@ def xception_smoke(generator: torch.Generator) -> SmokeCase:
         head_widths=(192, 256),
         num_classes=10,
     )
-    return classifier_case(Xception(cfg), generator, input_shape=(3, 64, 64), num_classes=10)
+    return classifier_case(Xception(cfg), rng, input_shape=(3, 64, 64), num_classes=10)
 
 
 @register_model(entry="xception", smoke=xception_smoke, input_shape=(3, 299, 299))

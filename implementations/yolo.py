@@ -51,35 +51,23 @@ rate raised from 1e-3 to 1e-2 over the first epochs, 1e-2 for 75 epochs, 1e-3 fo
 30; dropout 0.5 after the first fully connected layer; random scaling and translation of up to
 20 % and random exposure and saturation of up to 1.5x in HSV.
 
-Deviations from the paper:
-
-* Fast YOLO's layer sizes come from the authors' Darknet ``cfg/yolo-tiny.cfg`` (above), not from
-  the paper, which only says "9 convolutional layers ... fewer filters".
-* The paper describes padding nowhere; convolutions are zero-padded to keep the side ("same",
-  Darknet's ``pad=1``), which Figure 3's sizes require.
-* Only the detection network is built: the ImageNet pre-training head (average pooling and a
-  fully connected classifier on the first 20 convolutions) is not, and initialisation is PyTorch's
-  default instead of ImageNet weights.
-* The loss is the paper's sum over the grid, divided by the number of images in the batch (the
-  gradient Darknet applies, which scales its update by learning rate / batch). The IoU that picks
-  the responsible predictor and serves as confidence target is a constant (no gradient flows
-  through it). When two objects fall in one cell, the cell keeps the first.
-* Inference post-processing (class-specific confidence scores, thresholding, non-maximum
-  suppression) is not part of the module: it returns the raw S x S x (B * 5 + C) tensor.
-* Not trained on VOC: the smoke cases train a 64x64 (YOLO) or 32x32 (Fast YOLO) narrow version with
-  a 4 x 4 grid and 3 classes on one synthetic batch of images with random boxes, without the
-  learning-rate schedule or data augmentation.
+Deviations from the paper are listed once, in the entry ``yolo`` (catalog/detection/yolo.yaml).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import partial
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
+from implementations.kit.boxes import aligned_box_iou, box_corners
+from implementations.kit.detection_smoke import detector_case, training_step
+from implementations.kit.smoke import SmokeCase, random_images
 from implementations.registry import register_model
-from implementations.kit.smoke import Losses, SmokeCase, random_images
 
 # Figure 3, top to bottom: "KxF" = KxK convolution with F filters, "/2" = stride 2, "M" = 2x2 max pool
 YOLO_LAYERS = (
@@ -98,11 +86,16 @@ FAST_YOLO_LAYERS = (
 )  # fmt: skip
 
 
+Activation = Literal["leaky", "linear"]  # a hidden fully connected layer's: leaky ReLU (Eq. 2) or none
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+LAYER_SPEC = re.compile(r"M|(\d+)x(\d+)(?:/(\d+))?")  # "M" or "KxF" or "KxF/s"
+
+
 @dataclass(frozen=True)
 class YOLOConfig:
     layers: tuple[str, ...] = YOLO_LAYERS  # Figure 3
     # hidden fully connected layers (width, activation); the output layer follows them
-    hidden: tuple[tuple[int, str], ...] = ((4096, "leaky"),)  # Figure 3: "Conn. Layer 4096"
+    hidden: tuple[tuple[int, Activation], ...] = ((4096, "leaky"),)  # Figure 3: "Conn. Layer 4096"
     image_size: int = 448  # Section 2.2: detection is trained at 448x448
     channels: int = 3
     grid: int = 7  # S, Section 2
@@ -123,11 +116,21 @@ class YOLOConfig:
         """Numbers predicted per cell: B boxes of (x, y, sqrt w, sqrt h, confidence), then C classes."""
         return self.boxes * 5 + self.classes
 
+    def __post_init__(self) -> None:
+        for spec in self.layers:
+            if not LAYER_SPEC.fullmatch(spec):
+                raise ValueError(f"layer {spec!r}: expected 'M' or 'KxF' or 'KxF/s' (e.g. '3x1024/2')")
+        for _, activation in self.hidden:
+            if activation not in ACTIVATIONS:
+                raise ValueError(f"hidden activation {activation!r}: expected one of {', '.join(ACTIVATIONS)}")
+
 
 def parse_layer(spec: str) -> tuple[int, int, int]:
     """ "3x1024/2" -> (kernel 3, filters 1024, stride 2)."""
-    size, _, stride = spec.partition("/")
-    kernel, filters = size.split("x")
+    match = LAYER_SPEC.fullmatch(spec)
+    if match is None or spec == "M":
+        raise ValueError(f"layer {spec!r}: expected a convolution 'KxF' or 'KxF/s' (e.g. '3x1024/2')")
+    kernel, filters, stride = match.groups()
     return int(kernel), int(filters), int(stride or 1)
 
 
@@ -221,18 +224,7 @@ def cell_boxes_to_corners(xy: Tensor, wh: Tensor, grid: int) -> Tensor:
     offset = torch.stack(torch.meshgrid(s, s, indexing="xy"), dim=-1)  # (S, S, 2): (col, row)
     while offset.dim() < xy.dim():
         offset = offset.unsqueeze(-2)  # broadcast over the B predictors
-    centre = (xy + offset) / grid
-    return torch.cat([centre - wh / 2, centre + wh / 2], dim=-1)
-
-
-def box_iou(a: Tensor, b: Tensor) -> Tensor:
-    """IoU of corner boxes, elementwise over the leading dimensions: (..., 4), (..., 4) -> (...)."""
-    lt = torch.maximum(a[..., :2], b[..., :2])
-    rb = torch.minimum(a[..., 2:], b[..., 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[..., 2:] - a[..., :2]).clamp(min=0).prod(-1)
-    area_b = (b[..., 2:] - b[..., :2]).clamp(min=0).prod(-1)
-    return inter / (area_a + area_b - inter).clamp(min=1e-9)
+    return box_corners(torch.cat([(xy + offset) / grid, wh], dim=-1))
 
 
 def yolo_loss(pred: Tensor, target: Tensor, cfg: YOLOConfig) -> dict[str, Tensor]:
@@ -246,7 +238,7 @@ def yolo_loss(pred: Tensor, target: Tensor, cfg: YOLOConfig) -> dict[str, Tensor
     with torch.no_grad():  # responsibility and confidence targets are constants
         pred_corners = cell_boxes_to_corners(box[..., :2], box[..., 2:4] ** 2, s)  # (N, S, S, B, 4)
         gt_corners = cell_boxes_to_corners(gt_xy, gt_wh, s).unsqueeze(-2)  # (N, S, S, 1, 4)
-        iou = box_iou(pred_corners, gt_corners)  # (N, S, S, B)
+        iou = aligned_box_iou(pred_corners, gt_corners)  # (N, S, S, B)
         best = iou.argmax(-1, keepdim=True)  # the predictor with the highest IoU
         responsible = torch.zeros_like(iou).scatter_(-1, best, 1.0) * obj.unsqueeze(-1)  # 1_ij^obj
         conf_target = iou * responsible  # C^: the IoU where responsible, 0 elsewhere
@@ -287,60 +279,35 @@ SMOKE_FAST_YOLO = YOLOConfig(
 )
 
 
-def detection_case(cfg: YOLOConfig, generator: torch.Generator, steps: int = 8, objects: int = 3) -> SmokeCase:
+def yolo_smoke(rng: torch.Generator, cfg: YOLOConfig = SMOKE_YOLO, steps: int = 8, objects: int = 3) -> SmokeCase:
     """Train on one synthetic batch: random images with a few random boxes each, encoded on the grid."""
     model = YOLO(cfg)
     n = cfg.batch_size
-    centres = torch.rand(n, objects, 2, generator=generator) * 0.9 + 0.05  # (N, K, 2)
-    sizes = torch.rand(n, objects, 2, generator=generator) * 0.5 + 0.1  # (N, K, 2), 10-60 % of the image
-    labels = torch.randint(0, cfg.classes, (n, objects), generator=generator)  # (N, K)
+    centres = torch.rand(n, objects, 2, generator=rng) * 0.9 + 0.05  # (N, K, 2)
+    sizes = torch.rand(n, objects, 2, generator=rng) * 0.5 + 0.1  # (N, K, 2), 10-60 % of the image
+    labels = torch.randint(0, cfg.classes, (n, objects), generator=rng)  # (N, K)
     valid = torch.ones(n, objects, dtype=torch.bool)
-    valid[:, -1] = torch.rand(n, generator=generator) < 0.5  # two or three objects per image
+    valid[:, -1] = torch.rand(n, generator=rng) < 0.5  # two or three objects per image
     batch = {
-        "image": random_images(generator, n, (cfg.channels, cfg.image_size, cfg.image_size)),  # (N, 3, H, W)
+        "image": random_images(rng, n, (cfg.channels, cfg.image_size, cfg.image_size)),  # (N, 3, H, W)
         "target": encode_targets(torch.cat([centres, sizes], -1), labels, valid, cfg.grid, cfg.classes),
     }
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-
-    def step(b: dict[str, Tensor]) -> Losses:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        losses = yolo_loss(model(b["image"]), b["target"], cfg)
-        losses["loss"].backward()
-        opt.step()
-        return {k: v.detach() for k, v in losses.items()}
-
-    def outputs(b: dict[str, Tensor]) -> dict[str, Tensor]:
-        model.eval()
-        try:
-            return {"predictions": model(b["image"])}
-        finally:
-            model.train()
-
-    return SmokeCase(
-        networks={"model": model},
-        batch=batch,
-        step=step,
-        outputs=outputs,
+    return detector_case(
+        model,
+        batch,
+        step=training_step(model, opt, lambda b: yolo_loss(model(b["image"]), b["target"], cfg)),
+        outputs=lambda b: {"predictions": model(b["image"])},
         output_shapes={"predictions": (n, cfg.grid, cfg.grid, cfg.cell_size)},
-        monitor="loss",
         steps=steps,
     )
 
 
-def yolo_v1_smoke(generator: torch.Generator) -> SmokeCase:
-    return detection_case(SMOKE_YOLO, generator)
-
-
-def fast_yolo_v1_smoke(generator: torch.Generator) -> SmokeCase:
-    return detection_case(SMOKE_FAST_YOLO, generator)
-
-
-@register_model(entry="yolo", smoke=yolo_v1_smoke, input_shape=(3, 448, 448))
+@register_model(entry="yolo", smoke=yolo_smoke, input_shape=(3, 448, 448))
 def yolo_v1() -> YOLO:
     return YOLO(YOLO_V1)
 
 
-@register_model(entry="yolo", smoke=fast_yolo_v1_smoke, input_shape=(3, 448, 448))
+@register_model(entry="yolo", smoke=partial(yolo_smoke, cfg=SMOKE_FAST_YOLO), input_shape=(3, 448, 448))
 def fast_yolo_v1() -> YOLO:
     return YOLO(FAST_YOLO_V1)

@@ -19,16 +19,10 @@ over two GPUs). On a 224x224 crop:
 Total 62,357,608 trainable parameters (the paper gives no count). Figure 3's map sizes (110, 55,
 26, 13, 13, 13, 6) are reached with a padding of 1 in conv1 and pooling that rounds up.
 
-Deviations from the paper:
+The fully connected head (fc6-fc8) and the local response normalisation are AlexNet's
+(:mod:`implementations.alexnet`), which ZFNet changes only in its first two layers.
 
-* The paper says only that responses are contrast-normalised across feature maps; this module uses
-  AlexNet's local response normalisation (n=5, alpha=1e-4, beta=0.75, k=2), whose values the paper
-  does not restate.
-* conv1's padding of 1 and the round-up pooling are inferred from Figure 3's map sizes.
-* Training-time renormalisation of conv filters whose RMS exceeds 0.1 is not part of the model;
-  initialisation is PyTorch's default instead of weights of 0.01 and biases of 0.
-* The smoke case trains a narrow ZFNet (same layers, widths divided by 8, 4096 -> 128) on 64x64 inputs,
-  with dropout set to 0 so that learning the single batch shows through.
+Deviations from the paper are listed once, in the entry ``zfnet`` (catalog/classification/zfnet.yaml).
 """
 
 from __future__ import annotations
@@ -39,8 +33,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from implementations.registry import register_model
+from implementations.alexnet import fully_connected_head, local_response_norm
 from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -76,16 +71,16 @@ class ZFNet(nn.Module):
     def __init__(self, cfg: ZFNetConfig):
         super().__init__()
         c1, c2, c3, c4, c5 = cfg.conv_widths
-        lrn = dict(size=cfg.lrn_size, alpha=cfg.lrn_alpha * cfg.lrn_size, beta=cfg.lrn_beta, k=cfg.lrn_k)
+        lrn = (cfg.lrn_size, cfg.lrn_alpha, cfg.lrn_beta, cfg.lrn_k)
         self.features = nn.Sequential(
             nn.Conv2d(cfg.in_channels, c1, cfg.conv1_kernel, stride=cfg.conv1_stride, padding=1),  # (B, 96, 110, 110)
             nn.ReLU(inplace=True),
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 96, 55, 55)
-            nn.LocalResponseNorm(**lrn),
+            local_response_norm(*lrn),
             nn.Conv2d(c1, c2, 5, stride=cfg.conv2_stride),
             nn.ReLU(inplace=True),  # (B, 256, 26, 26)
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 256, 13, 13)
-            nn.LocalResponseNorm(**lrn),
+            local_response_norm(*lrn),
             nn.Conv2d(c2, c3, 3, padding=1),
             nn.ReLU(inplace=True),  # (B, 384, 13, 13)
             nn.Conv2d(c3, c4, 3, padding=1),
@@ -95,16 +90,7 @@ class ZFNet(nn.Module):
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # (B, 256, 6, 6)
         )
         side = feature_size(cfg)
-        self.classifier = nn.Sequential(
-            nn.Flatten(),  # (B, 9216)
-            nn.Linear(c5 * side * side, cfg.fc_width),
-            nn.ReLU(inplace=True),
-            nn.Dropout(cfg.dropout),  # fc6
-            nn.Linear(cfg.fc_width, cfg.fc_width),
-            nn.ReLU(inplace=True),
-            nn.Dropout(cfg.dropout),  # fc7
-            nn.Linear(cfg.fc_width, cfg.num_classes),  # fc8 (B, 1000)
-        )
+        self.classifier = fully_connected_head(c5 * side * side, cfg.fc_width, cfg.num_classes, cfg.dropout)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 3, 224, 224) -> (B, 1000) logits
         return self.classifier(self.features(x))
@@ -113,9 +99,9 @@ class ZFNet(nn.Module):
 ZFNET = ZFNetConfig()
 
 
-def zfnet_smoke(generator: torch.Generator) -> SmokeCase:
+def zfnet_smoke(rng: torch.Generator) -> SmokeCase:
     cfg = ZFNetConfig(image_size=64, conv_widths=(16, 32, 48, 48, 32), fc_width=128, num_classes=10, dropout=0.0)
-    return classifier_case(ZFNet(cfg), generator, input_shape=(3, 64, 64), num_classes=10)
+    return classifier_case(ZFNet(cfg), rng, input_shape=(3, 64, 64), num_classes=10)
 
 
 @register_model(entry="zfnet", smoke=zfnet_smoke, input_shape=(3, 224, 224))

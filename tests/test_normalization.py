@@ -12,8 +12,9 @@ import torch
 from torch import nn
 
 from implementations.dropout import Dropout, DropoutMLP, DropoutMLPConfig, apply_max_norm
-from implementations.group_norm import GNBottleneck, GNResNetConfig, GroupNorm, group_norm_resnet50
+from implementations.group_norm import GNResNet, GNResNetConfig, GroupNorm, group_norm_resnet50
 from implementations.layer_norm import LayerNorm, LNHiddenLayer
+from implementations.resnet import Bottleneck, ResNet, ResNetConfig
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,15 @@ def _forward_backward(layer: nn.Module, x: torch.Tensor, upstream: torch.Tensor)
     y = layer(x)
     y.backward(upstream)
     return y.detach(), x.grad, {n: p.grad for n, p in layer.named_parameters()}
+
+
+def _assert_same_function_and_gradients(ours, theirs, x, upstream, names: dict[str, str]) -> None:
+    """Same output, input gradient and parameter gradients (our parameter name -> theirs), to 1e-6."""
+    (y1, dx1, dp1), (y2, dx2, dp2) = _forward_backward(ours, x, upstream), _forward_backward(theirs, x, upstream)
+    torch.testing.assert_close(y1, y2, rtol=0, atol=1e-6)
+    torch.testing.assert_close(dx1, dx2, rtol=0, atol=1e-6)
+    for mine, torch_name in names.items():
+        torch.testing.assert_close(dp1[mine], dp2[torch_name], rtol=0, atol=1e-6)
 
 
 # --- group normalisation ------------------------------------------------------------------------
@@ -84,13 +94,33 @@ def test_gn_resnet50_has_the_parameters_of_bn_resnet50():
     assert gn_count == bn_count == 25_557_032
 
 
+def test_gn_resnet_is_resnet_with_every_norm_our_group_norm():
+    # the GN network is ResNet built with GroupNorm in place of BN: no BN left, every norm ours with G groups
+    model = GNResNet(GNResNetConfig(layers=(1, 1), widths=(8, 16), stem_width=8, groups=4, num_classes=10))
+    assert isinstance(model, ResNet)
+    norms = [m for m in model.modules() if isinstance(m, (GroupNorm, nn.BatchNorm2d, nn.GroupNorm))]
+    assert norms and all(type(m) is GroupNorm and m.num_groups == 4 for m in norms)
+    # the stride-2 down-sampling sits in the 3x3 of the second stage's first block (fb.resnet.torch)
+    first = model.stages[1][0]
+    assert (first.reduce[0].stride, first.conv[0].stride) == ((1, 1), (2, 2))
+
+
+def test_resnet_norm_option_group_uses_group_norm_with_the_config_groups():
+    cfg = ResNetConfig(block="basic", layers=(1,), widths=(8,), stem_width=8, norm="group", groups=2, num_classes=3)
+    norms = [m for m in ResNet(cfg).modules() if isinstance(m, (nn.GroupNorm, nn.BatchNorm2d))]
+    assert norms and all(isinstance(m, nn.GroupNorm) and m.num_groups == 2 for m in norms)
+
+
+def test_resnet_rejects_an_unknown_norm():
+    with pytest.raises(ValueError, match="'batch', 'group'"):
+        ResNetConfig(block="basic", layers=(1,), norm="layer")
+
+
 def test_gn_bottleneck_starts_as_the_identity():
     # Section 4.1: the last GN of each block has gamma = 0 at initialisation, so the block is relu(x)
-    from implementations.group_norm import GNResNet
-
     cfg = GNResNetConfig(layers=(2,), widths=(8,), stem_width=32, groups=4, num_classes=10)
     block = GNResNet(cfg).stages[0][1]  # the second block: identity shortcut
-    assert isinstance(block, GNBottleneck)
+    assert isinstance(block, Bottleneck)
     x = torch.randn(2, 32, 5, 5, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(block(x), torch.relu(x), rtol=0, atol=1e-12)
 
@@ -103,14 +133,8 @@ def test_layer_norm_matches_torch_forward_and_gradients(shape):
     gen = torch.Generator().manual_seed(len(shape))
     ours, theirs = LayerNorm(shape[-1], eps=1e-5), nn.LayerNorm(shape[-1], eps=1e-5)
     _random_affine(ours, theirs, gen)
-    x = 2 * torch.randn(shape, generator=gen) - 1
-    upstream = torch.randn(shape, generator=gen)
-    y1, dx1, dp1 = _forward_backward(ours, x, upstream)
-    y2, dx2, dp2 = _forward_backward(theirs, x, upstream)
-    torch.testing.assert_close(y1, y2, rtol=0, atol=1e-6)
-    torch.testing.assert_close(dx1, dx2, rtol=0, atol=1e-6)
-    torch.testing.assert_close(dp1["gain"], dp2["weight"], rtol=0, atol=1e-6)
-    torch.testing.assert_close(dp1["bias"], dp2["bias"], rtol=0, atol=1e-6)
+    x, upstream = 2 * torch.randn(shape, generator=gen) - 1, torch.randn(shape, generator=gen)
+    _assert_same_function_and_gradients(ours, theirs, x, upstream, {"gain": "weight", "bias": "bias"})
 
 
 def test_layer_norm_statistics_are_per_training_case():

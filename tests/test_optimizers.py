@@ -4,6 +4,7 @@ steps, option by option), and match hand-computed values where PyTorch has none.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import pytest
@@ -47,18 +48,54 @@ def assert_same_trajectory(ours: Factory, theirs: Factory, steps: int = 12) -> N
     assert not torch.allclose(a[0][0], a[-1][0]), "the parameters did not move"
 
 
-# --- Adam and AdaMax (Kingma and Ba, Algorithm 1 and Section 7.1) ---------------------------------
+# --- the torch twins: each from-scratch optimiser against PyTorch's, option by option ------------------
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9)])
-def test_adam_matches_torch(weight_decay, betas):
-    from implementations.adam import Adam
+BETAS = ((0.9, 0.999), (0.5, 0.9))
+MUS = (0.5, 0.9, 0.99)
+TORCH_NAMES = {"decay": "alpha", "delta_0": "lr", "delta_bounds": "step_sizes"}  # our option -> torch's
 
+
+def twin(ours: str, theirs: str, steps: int = 12, ours_only: dict | None = None, theirs_only: dict | None = None, **kw):
+    """``implementations.<module>.<Class>`` against ``torch.optim.<Class>`` with the same options ``kw``."""
+    our_kwargs = {**kw, **(ours_only or {})}
+    their_kwargs = {**{TORCH_NAMES.get(k, k): v for k, v in kw.items()}, **(theirs_only or {})}
+    name = f"{ours}({', '.join(f'{k}={v}' for k, v in our_kwargs.items())})"
+    return pytest.param(ours, our_kwargs, theirs, their_kwargs, steps, id=name)
+
+
+TWINS = [
+    # Adam and AdaMax (Kingma and Ba, Algorithm 1 and Section 7.1)
+    *(twin("adam.Adam", "Adam", lr=0.05, betas=b, eps=1e-8, weight_decay=wd) for wd in (0.0, 0.01) for b in BETAS),
+    *(twin("adam.AdaMax", "Adamax", lr=0.02, eps=eps, weight_decay=wd) for wd in (0.0, 0.01) for eps in (0.0, 1e-8)),
+    # RMSProp (Tieleman and Hinton, lecture 6e): the lecture's decay is torch's alpha
+    *(
+        twin("rmsprop.RMSProp", "RMSprop", lr=0.01, decay=d, eps=1e-8, momentum=m)
+        for m in (0.0, 0.9)
+        for d in (0.9, 0.99)
+    ),
+    # Rprop (Riedmiller and Braun, 1993) without weight-backtracking is torch's Rprop
+    *(
+        twin("rprop.Rprop", "Rprop", 20, dict(backtracking=False), delta_0=0.1, etas=etas, delta_bounds=(1e-6, 50.0))
+        for etas in ((0.5, 1.2), (0.3, 1.5))
+    ),
+    # classical momentum and NAG (Sutskever et al., 2013); torch's Nesterov SGD keeps the look-ahead
+    # point theta + mu v in the parameters, as ours does
+    *(twin("momentum.ClassicalMomentum", "SGD", lr=0.01, momentum=mu) for mu in MUS),
+    *(twin("momentum.NesterovMomentum", "SGD", theirs_only=dict(nesterov=True), lr=0.01, momentum=mu) for mu in MUS),
+]
+
+
+@pytest.mark.parametrize("ours, our_kwargs, theirs, their_kwargs, steps", TWINS)
+def test_optimizer_matches_its_torch_twin(ours, our_kwargs, theirs, their_kwargs, steps):
+    module, cls = ours.rsplit(".", 1)
+    optimizer = getattr(importlib.import_module(f"implementations.{module}"), cls)
     assert_same_trajectory(
-        lambda p: Adam(p, lr=0.05, betas=betas, eps=1e-8, weight_decay=weight_decay),
-        lambda p: torch.optim.Adam(p, lr=0.05, betas=betas, eps=1e-8, weight_decay=weight_decay),
+        lambda p: optimizer(p, **our_kwargs), lambda p: getattr(torch.optim, theirs)(p, **their_kwargs), steps
     )
+
+
+# --- Adam and AdaMax (Kingma and Ba, Algorithm 1 and Section 7.1) ---------------------------------
 
 
 def test_adam_without_bias_correction_by_hand():
@@ -80,29 +117,7 @@ def test_adam_without_bias_correction_by_hand():
     assert torch.allclose(theta2.detach(), torch.tensor([0.9, -1.9], dtype=torch.float64), atol=1e-6)
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-@pytest.mark.parametrize("eps", [0.0, 1e-8])
-def test_adamax_matches_torch(weight_decay, eps):
-    from implementations.adam import AdaMax
-
-    assert_same_trajectory(
-        lambda p: AdaMax(p, lr=0.02, betas=(0.9, 0.999), eps=eps, weight_decay=weight_decay),
-        lambda p: torch.optim.Adamax(p, lr=0.02, betas=(0.9, 0.999), eps=eps, weight_decay=weight_decay),
-    )
-
-
 # --- RMSProp (Tieleman and Hinton, lecture 6e) -----------------------------------------------------
-
-
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-@pytest.mark.parametrize("decay", [0.9, 0.99])
-def test_rmsprop_matches_torch(decay, momentum):
-    from implementations.rmsprop import RMSProp
-
-    assert_same_trajectory(
-        lambda p: RMSProp(p, lr=0.01, decay=decay, eps=1e-8, momentum=momentum),
-        lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=decay, eps=1e-8, momentum=momentum),
-    )
 
 
 def test_rmsprop_first_step_by_hand():
@@ -118,17 +133,6 @@ def test_rmsprop_first_step_by_hand():
 
 
 # --- Rprop (Riedmiller and Braun, 1993) ------------------------------------------------------------
-
-
-@pytest.mark.parametrize("etas", [(0.5, 1.2), (0.3, 1.5)])
-def test_rprop_without_backtracking_matches_torch(etas):
-    from implementations.rprop import Rprop
-
-    assert_same_trajectory(
-        lambda p: Rprop(p, delta_0=0.1, etas=etas, delta_bounds=(1e-6, 50.0), backtracking=False),
-        lambda p: torch.optim.Rprop(p, lr=0.1, etas=etas, step_sizes=(1e-6, 50.0)),
-        steps=20,
-    )
 
 
 @pytest.mark.parametrize(
@@ -167,27 +171,6 @@ def test_rprop_update_values_stay_bounded():
 
 
 # --- Classical and Nesterov momentum (Sutskever, Martens, Dahl and Hinton, 2013) -------------------
-
-
-@pytest.mark.parametrize("mu", [0.5, 0.9, 0.99])
-def test_classical_momentum_matches_torch(mu):
-    from implementations.momentum import ClassicalMomentum
-
-    assert_same_trajectory(
-        lambda p: ClassicalMomentum(p, lr=0.01, momentum=mu),
-        lambda p: torch.optim.SGD(p, lr=0.01, momentum=mu),
-    )
-
-
-@pytest.mark.parametrize("mu", [0.5, 0.9, 0.99])
-def test_nesterov_momentum_matches_torch(mu):
-    # PyTorch's Nesterov SGD keeps the look-ahead point theta + mu v in the parameters, as ours does
-    from implementations.momentum import NesterovMomentum
-
-    assert_same_trajectory(
-        lambda p: NesterovMomentum(p, lr=0.01, momentum=mu),
-        lambda p: torch.optim.SGD(p, lr=0.01, momentum=mu, nesterov=True),
-    )
 
 
 def test_momentum_schedule_by_hand():

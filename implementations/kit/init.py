@@ -14,9 +14,9 @@ case seeds with ``torch.manual_seed`` (or builds under ``torch.random.fork_rng``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
-from torch import nn
+from torch import Tensor, nn
 
 CONVOLUTIONS: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)
 WEIGHTED: tuple[type[nn.Module], ...] = (*CONVOLUTIONS, nn.Linear)
@@ -45,15 +45,15 @@ def normal_init_(
         raise ValueError(f"std must be positive, not {std}")
     for m in module.modules():
         if isinstance(m, layers):
-            nn.init.normal_(m.weight, 0.0, std)
-            if zero_bias and getattr(m, "bias", None) is not None:
-                nn.init.zeros_(m.bias)
+            nn.init.normal_(_weight(m), 0.0, std)
+            if zero_bias and (bias := _bias(m)) is not None:
+                nn.init.zeros_(bias)
         elif isinstance(m, BATCH_NORMS) and m.affine and batch_norm != "keep":
             if batch_norm == "normal":
-                nn.init.normal_(m.weight, 1.0, std)
+                nn.init.normal_(_weight(m), 1.0, std)
             else:
-                nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+                nn.init.ones_(_weight(m))
+            nn.init.zeros_(cast(Tensor, m.bias))
 
 
 def uniform_init_(module: nn.Module, bound: float, *, layers: tuple[type[nn.Module], ...] = (nn.Linear,)) -> None:
@@ -62,6 +62,14 @@ def uniform_init_(module: nn.Module, bound: float, *, layers: tuple[type[nn.Modu
         raise ValueError(f"bound must be positive, not {bound}")
     for m in module.modules():
         if isinstance(m, layers):
-            nn.init.uniform_(m.weight, -bound, bound)
-            if getattr(m, "bias", None) is not None:
-                nn.init.zeros_(m.bias)
+            nn.init.uniform_(_weight(m), -bound, bound)
+            if (bias := _bias(m)) is not None:
+                nn.init.zeros_(bias)
+
+
+def _weight(m: nn.Module) -> Tensor:
+    return cast(Tensor, m.weight)
+
+
+def _bias(m: nn.Module) -> Tensor | None:
+    return cast("Tensor | None", getattr(m, "bias", None))

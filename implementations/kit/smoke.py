@@ -15,8 +15,8 @@ Rules that keep a case movable and repeatable:
 
 * every tensor the step needs lives in ``batch`` (nested dicts, lists and tuples are fine) or in a
   network's parameters and buffers, so :meth:`SmokeCase.to` can move it to a device;
-* all randomness is drawn from the generator when the case is built (noise vectors, the
-  interpolation coefficients of a gradient penalty, triplets), not inside ``step``;
+* all randomness is drawn from the seeded ``rng`` (a ``torch.Generator``) when the case is built
+  (noise vectors, the interpolation coefficients of a gradient penalty, triplets), not inside ``step``;
 * optimisers are created over the networks' parameters before the first step (moving a module
   keeps its parameter objects, so the optimisers stay valid).
 
@@ -79,19 +79,19 @@ def move(value: Any, device: torch.device | str) -> Any:
     return value
 
 
-def random_images(generator: torch.Generator, batch_size: int, shape: tuple[int, ...]) -> Tensor:
+def random_images(rng: torch.Generator, batch_size: int, shape: tuple[int, ...]) -> Tensor:
     """A batch of synthetic images, standard normal, shape ``(batch_size, *shape)``."""
-    return torch.randn(batch_size, *shape, generator=generator)
+    return torch.randn(batch_size, *shape, generator=rng)
 
 
-def random_labels(generator: torch.Generator, batch_size: int, num_classes: int) -> Tensor:
+def random_labels(rng: torch.Generator, batch_size: int, num_classes: int) -> Tensor:
     """Labels that cover several classes, shape ``(batch_size,)``."""
-    return torch.randint(0, num_classes, (batch_size,), generator=generator)
+    return torch.randint(0, num_classes, (batch_size,), generator=rng)
 
 
 def classifier_case(
     model: nn.Module,
-    generator: torch.Generator,
+    rng: torch.Generator,
     *,
     input_shape: tuple[int, ...],
     num_classes: int,
@@ -107,8 +107,8 @@ def classifier_case(
     Inception-v3) has its auxiliary losses added with ``aux_weight`` (GoogLeNet's 0.3).
     """
     batch = {
-        "image": random_images(generator, batch_size, input_shape),  # (B, C, H, W)
-        "label": random_labels(generator, batch_size, num_classes),  # (B,)
+        "image": random_images(rng, batch_size, input_shape),  # (B, C, H, W)
+        "label": random_labels(rng, batch_size, num_classes),  # (B,)
     }
     opt = optimizer(model.parameters()) if optimizer else torch.optim.Adam(model.parameters(), lr=lr)
 
