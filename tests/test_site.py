@@ -186,6 +186,28 @@ def test_entry_page_has_facts_lineage_results_models_source_and_bibtex(content):
     assert "[LeNet-5](../lenet/index.md)" in evil
 
 
+def test_models_table_says_who_counted_each_parameter_count(content):
+    from alphatree.schema import ParameterOrigin
+    from alphatree.site.pages.entries import ORIGIN_LABELS
+
+    assert set(ORIGIN_LABELS) == {o.value for o in ParameterOrigin}
+    assert "60,000 <small>(the paper)</small>" in content.pages["papers/lenet/index.md"]
+
+
+def test_a_count_from_our_own_code_is_labelled_so(make_catalog):
+    import textwrap
+
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    files["classification/lenet.yaml"] = files["classification/lenet.yaml"].replace(
+        "parameters_source: Section II.B}", "parameters_source: counted here, parameters_origin: ours}"
+    )
+    page = generate(load_catalog(make_catalog(files), use_cache=False), {}).pages["papers/lenet/index.md"]
+    assert "60,000 <small>(our own count, not an independent check)</small>" in page
+
+
 def test_unverified_model_says_so(small):
     from alphatree.catalog import load_catalog
     from alphatree.site.pages import generate

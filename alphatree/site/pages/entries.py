@@ -22,6 +22,15 @@ from alphatree.site.pages.context import (
 )
 from alphatree.site.text import attr, code_fence, esc, external, front_matter, md_link, number
 
+# Who counted a model's recorded parameters (schema.ParameterOrigin), as the models table says it.
+ORIGIN_LABELS = {
+    "paper": "the paper",
+    "authors-code": "the authors' code",
+    "reference": "a reference implementation",
+    "derived": "worked out from the paper's layers",
+    "ours": "our own count, not an independent check",
+}
+
 
 class EntryPages(PageContext):
     """``papers/index.md`` and ``papers/<id>/index.md``."""
@@ -164,13 +173,15 @@ class EntryPages(PageContext):
             L += [esc(e.implementation_note) if e.implementation_note else "This entry lists no model variants.", ""]
             return L
         L += [
-            "| Variant | Parameters (paper) | FLOPs (paper) | Verify | Counted parameters | Checked on |",
+            "| Variant | Parameters (recorded) | FLOPs (paper) | Verify | Counted parameters | Checked on |",
             "|---|---|---|---|---|---|",
         ]
         for m in e.models:
             r = (self.report.get(m.name) or {}) if m.implemented else {}
             status = "not-implemented" if not m.implemented else r.get("status", "unverified")
             params = f"{m.parameters:,}" if m.parameters is not None else "n/a"
+            if m.parameters is not None:
+                params += f" <small>({ORIGIN_LABELS[m.parameters_origin.value]})</small>"
             if m.parameters_source:
                 params += f"<br><small>{esc(m.parameters_source)}</small>"
             flops = f"{m.flops:,.0f}" if m.flops is not None else ""
