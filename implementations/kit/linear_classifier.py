@@ -15,6 +15,7 @@ against autograd of the loss written term by term.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 
 import torch
@@ -41,7 +42,7 @@ class HandGradientLoss(torch.autograd.Function):
         return grad_loss * dscores, None, None
 
 
-class LinearClassifier(nn.Module):
+class LinearClassifier(nn.Module, metaclass=ABCMeta):
     """s = W x + b on flattened pixels; W from N(0, init_std^2), b = 0 (CS231n). Subclasses give ``data_loss``."""
 
     outputs: tuple[str, ...] = ("scores",)  # what :meth:`predictions` returns, each (B, num_classes)
@@ -53,9 +54,9 @@ class LinearClassifier(nn.Module):
         nn.init.normal_(self.scores.weight, 0.0, init_std)
         nn.init.zeros_(self.scores.bias)
 
+    @abstractmethod
     def data_loss(self, scores: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """The mean data loss over the batch and its gradient with respect to the scores: (), (N, C)."""
-        raise NotImplementedError
 
     def forward(self, images: Tensor) -> Tensor:  # (B, C_in, H, W) or (B, D) -> (B, num_classes)
         return self.scores(images.flatten(1))

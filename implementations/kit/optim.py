@@ -13,6 +13,7 @@ train such a network with the paper's optimiser on one synthetic batch of 16x16 
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 import torch
@@ -25,7 +26,7 @@ DIGITS_CLASSES = 10
 DIGITS_BATCH = 16
 
 
-class ParameterwiseOptimizer(torch.optim.Optimizer):
+class ParameterwiseOptimizer(torch.optim.Optimizer, metaclass=ABCMeta):
     """An optimiser whose rule updates each parameter tensor on its own (subclasses write ``update``)."""
 
     @torch.no_grad()
@@ -40,9 +41,9 @@ class ParameterwiseOptimizer(torch.optim.Optimizer):
                     self.update(p, p.grad, self.state[p], group)
         return loss
 
+    @abstractmethod
     def update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Change ``p`` in place from its gradient ``grad``; ``state`` is ``p``'s own, empty at the first step."""
-        raise NotImplementedError
 
 
 def digits_case(
