@@ -191,7 +191,7 @@ def test_models_table_says_who_counted_each_parameter_count(content):
     from alphatree.site.pages.entries import ORIGIN_LABELS
 
     assert set(ORIGIN_LABELS) == {o.value for o in ParameterOrigin}
-    assert "60,000 <small>(the paper)</small>" in content.pages["papers/lenet/index.md"]
+    assert "60,000 <small>(from the paper)</small>" in content.pages["papers/lenet/index.md"]
 
 
 def test_a_count_from_our_own_code_is_labelled_so(make_catalog):

@@ -24,9 +24,9 @@ from alphatree.site.text import attr, code_fence, esc, external, front_matter, m
 
 # Who counted a model's recorded parameters (schema.ParameterOrigin), as the models table says it.
 ORIGIN_LABELS = {
-    "paper": "the paper",
-    "authors-code": "the authors' code",
-    "reference": "a reference implementation",
+    "paper": "from the paper",
+    "authors-code": "counted in the authors' code",
+    "reference": "counted in a reference implementation",
     "derived": "worked out from the paper's layers",
     "ours": "our own count, not an independent check",
 }
