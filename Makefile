@@ -5,14 +5,21 @@ PIP := $(PYTHON) -m pip
 TORCH ?= torch==2.13.0
 STAMP := build/.installed
 
-.PHONY: all install validate verify graph site lint test test-fast bench schema clean
+.PHONY: all install validate verify experiments graph site summary lint test test-fast bench schema clean
 
-all: validate verify graph site  ## validate, verify every model, draw the lineage, build the site
+# validate, verify every model, run the quick experiments, draw the lineage, build the site, then say what
+# was made. A failing model does not stop the lineage and the site (they show it); `make all` still exits
+# non-zero for it.
+all: validate
+	@status=0; $(MAKE) --no-print-directory verify || status=$$?; \
+	$(MAKE) --no-print-directory experiments || status=$$?; \
+	$(MAKE) --no-print-directory graph site || exit $$?; \
+	$(MAKE) --no-print-directory summary; exit $$status
 
 $(STAMP): pyproject.toml
 	@command -v dot >/dev/null || { echo "Graphviz 'dot' is missing: apt-get install graphviz (or run bash .ci/run once)"; exit 1; }
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet -e ".[test,lint]"
+	$(PIP) install --quiet -e ".[test,lint,experiments]"
 	@mkdir -p build && touch $(STAMP)
 
 install: $(STAMP)
@@ -20,15 +27,26 @@ install: $(STAMP)
 validate: install
 	alphatree validate
 
+# The report goes to its one default place (the user's cache, see `alphatree verify --help`), which
+# `alphatree site build` and `site serve` read; `summary` copies it to build/verify-report.json.
 verify: install
-	alphatree verify --jobs 2 --report build/verify-report.json
+	alphatree verify --jobs 2
+
+# The quick versions of every experiment (a few minutes on 2 cores) so a fresh site has their pictures;
+# full runs are `alphatree experiment run ID`. Results go to build/experiments/.
+experiments: install
+	alphatree experiment run --all --quick
 
 graph: install
 	alphatree graph --format svg -o build/lineage.svg
 	alphatree graph --format dot -o build/lineage.dot
 
 site: install
-	ALPHATREE_VERIFY_REPORT=build/verify-report.json alphatree site build
+	alphatree site build
+
+summary:  ## what `make all` made: models passed and failed, pages, where the site and the report are
+	@$(PYTHON) -m alphatree.verify.summary --copy build/verify-report.json --site build/site \
+		--graph build/lineage.svg build/lineage.dot
 
 lint: install  ## ruff (lint and format check) on everything, mypy on alphatree/ (versions pinned in pyproject.toml)
 	$(PYTHON) -m ruff check .

@@ -31,14 +31,15 @@ Deviations from the paper are listed once, in the entry ``densenet`` (catalog/cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 Stem = Literal["imagenet", "cifar"]
@@ -144,41 +145,51 @@ def cifar_bc_config(depth: int, growth_rate: int, num_classes: int = 10) -> Dens
     return DenseNetConfig(block_layers=(n, n, n), growth_rate=growth_rate, stem="cifar", num_classes=num_classes)
 
 
-def densenet_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = DenseNetConfig(block_layers=(2, 2), growth_rate=4, stem="cifar", num_classes=10)
-    return classifier_case(DenseNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
+def densenet_smoke(paper: DenseNetConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration scaled down by one rule: an eighth of the layers per dense block and a quarter
+    of the growth rate (rounded up), the paper's stem; so DenseNet-201 trains a deeper case than DenseNet-121,
+    as it is. Inputs are 32x32 for the ImageNet stem (down to 8x8 at once), 16x16 for the CIFAR one (no
+    down-sampling before the first block)."""
+    cfg = replace(
+        paper,
+        block_layers=scaled_down(paper.block_layers, 8),
+        growth_rate=scaled_down((paper.growth_rate,), 4)[0],
+        num_classes=10,
+    )
+    side = 32 if paper.stem == "imagenet" else 16
+    return classifier_case(DenseNet(cfg), rng, input_shape=(3, side, side), num_classes=10)
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, DENSENET121), input_shape=(3, 224, 224))
 def densenet121() -> DenseNet:
     return DenseNet(DENSENET121)
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, DENSENET169), input_shape=(3, 224, 224))
 def densenet169() -> DenseNet:
     return DenseNet(DENSENET169)
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, DENSENET201), input_shape=(3, 224, 224))
 def densenet201() -> DenseNet:
     return DenseNet(DENSENET201)
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, DENSENET161), input_shape=(3, 224, 224))
 def densenet161() -> DenseNet:
     return DenseNet(DENSENET161)
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 32, 32))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, cifar_bc_config(100, 12)), input_shape=(3, 32, 32))
 def densenet_bc_100_k12() -> DenseNet:
     return DenseNet(cifar_bc_config(100, 12))
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 32, 32))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, cifar_bc_config(250, 24)), input_shape=(3, 32, 32))
 def densenet_bc_250_k24() -> DenseNet:
     return DenseNet(cifar_bc_config(250, 24))
 
 
-@register_model(entry="densenet", smoke=densenet_smoke, input_shape=(3, 32, 32))
+@register_model(entry="densenet", smoke=partial(densenet_smoke, cifar_bc_config(190, 40)), input_shape=(3, 32, 32))
 def densenet_bc_190_k40() -> DenseNet:
     return DenseNet(cifar_bc_config(190, 40))

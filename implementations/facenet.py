@@ -295,14 +295,17 @@ def triplet_case(
         a, p, n = semi_hard_triplets(emb, b["label"], margin)  # mined online, without gradient
         return triplet_loss(emb, a, p, n, margin)
 
-    return loss_case(
+    opt = torch.optim.Adagrad(model.parameters(), lr=lr)
+    case = loss_case(
         {"model": model},
         batch,
-        torch.optim.Adagrad(model.parameters(), lr=lr),
+        opt,
         losses=loss,
         outputs=lambda b: {"embedding": model(b["image"])},
         output_shapes={"embedding": (identities * per_identity, embedding_dim)},
     )
+    case.optimizers.append(opt)  # Adagrad makes its sums when created: they move with the case
+    return case
 
 
 def facenet_smoke(rng: torch.Generator) -> SmokeCase:

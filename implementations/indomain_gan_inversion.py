@@ -258,6 +258,7 @@ def idinvert_smoke(rng: torch.Generator) -> SmokeCase:
 
     return SmokeCase(
         networks={"encoder": e, "discriminator": d},
+        fixed={"generator": g, "perceptual": vgg},  # used by the step, never trained: they move with the case
         batch=batch,
         step=step,
         outputs=outputs,

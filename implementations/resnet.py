@@ -39,7 +39,8 @@ Deviations from the paper are listed once, in the entry ``resnet`` (catalog/clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
@@ -47,7 +48,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.conv import NormLayer, conv_bn
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 BlockKind = Literal["basic", "bottleneck"]
@@ -222,67 +223,58 @@ def cifar_resnet_config(n: int) -> ResNetConfig:
     )
 
 
-def _smoke(block: str, rng: torch.Generator) -> SmokeCase:
-    cfg = ResNetConfig(block=block, layers=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_width=8, num_classes=10)
-    return classifier_case(ResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
+def resnet_smoke(paper: ResNetConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration scaled down by one rule, so each variant trains a case as much deeper as it is.
 
-
-def resnet_basic_smoke(rng: torch.Generator) -> SmokeCase:
-    return _smoke("basic", rng)
-
-
-def resnet_bottleneck_smoke(rng: torch.Generator) -> SmokeCase:
-    return _smoke("bottleneck", rng)
-
-
-def resnet_cifar_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = ResNetConfig(
-        block="basic",
-        layers=(1, 1, 1),
-        widths=(8, 16, 32),
-        stem="cifar",
-        stem_width=8,
-        shortcut="zero-pad",
+    ImageNet networks keep a quarter of their blocks per stage (at least one) at an eighth of the width;
+    CIFAR networks a third of their blocks at half the width; both on 32x32 inputs and 10 classes.
+    """
+    imagenet = paper.stem == "imagenet"
+    cfg = replace(
+        paper,
+        layers=scaled_down(paper.layers, 4 if imagenet else 3),
+        widths=scaled_down(paper.widths, 8 if imagenet else 2),
+        stem_width=paper.stem_width // (8 if imagenet else 2),
         num_classes=10,
     )
     return classifier_case(ResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
-@register_model(entry="resnet", smoke=resnet_basic_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, RESNET18), input_shape=(3, 224, 224))
 def resnet18() -> ResNet:
     return ResNet(RESNET18)
 
 
-@register_model(entry="resnet", smoke=resnet_basic_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, RESNET34), input_shape=(3, 224, 224))
 def resnet34() -> ResNet:
     return ResNet(RESNET34)
 
 
-@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, RESNET50), input_shape=(3, 224, 224))
 def resnet50() -> ResNet:
     return ResNet(RESNET50)
 
 
-@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, RESNET101), input_shape=(3, 224, 224))
 def resnet101() -> ResNet:
     return ResNet(RESNET101)
 
 
-@register_model(entry="resnet", smoke=resnet_bottleneck_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, RESNET152), input_shape=(3, 224, 224))
 def resnet152() -> ResNet:
     return ResNet(RESNET152)
 
 
-@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, cifar_resnet_config(3)), input_shape=(3, 32, 32))
 def resnet20_cifar() -> ResNet:
     return ResNet(cifar_resnet_config(3))
 
 
-@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, cifar_resnet_config(9)), input_shape=(3, 32, 32))
 def resnet56_cifar() -> ResNet:
     return ResNet(cifar_resnet_config(9))
 
 
-@register_model(entry="resnet", smoke=resnet_cifar_smoke, input_shape=(3, 32, 32))
+@register_model(entry="resnet", smoke=partial(resnet_smoke, cifar_resnet_config(18)), input_shape=(3, 32, 32))
 def resnet110_cifar() -> ResNet:
     return ResNet(cifar_resnet_config(18))

@@ -33,14 +33,15 @@ Deviations from the paper are listed once, in the entry ``shufflenet`` (catalog/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.conv import conv_bn
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 # Output channels of stages 2-4 of ShuffleNet 1x, Table 1.
@@ -127,31 +128,37 @@ def shufflenet_config(groups: int) -> ShuffleNetConfig:
     return ShuffleNetConfig(groups=groups, stage_widths=STAGE_WIDTHS[groups])
 
 
-def shufflenet_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = ShuffleNetConfig(groups=2, stage_widths=(32, 64, 128), stage_units=(2, 2, 1), stem_width=16, num_classes=10)
+def shufflenet_smoke(groups: int, rng: torch.Generator) -> SmokeCase:
+    """ShuffleNet 1x with g groups scaled down by one rule: a quarter of the units per stage and a quarter of
+    Table 1's widths (rounded to a multiple of 4g, so every grouped bottleneck divides), 32x32 inputs; each
+    g trains its own grouping and widths."""
+    paper = shufflenet_config(groups)
+    step = paper.bottleneck_ratio * groups
+    widths = tuple(max(step, round(w / 4 / step) * step) for w in paper.stage_widths)
+    cfg = replace(paper, stage_widths=widths, stage_units=scaled_down(paper.stage_units, 4), num_classes=10)
     return classifier_case(ShuffleNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
-@register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="shufflenet", smoke=partial(shufflenet_smoke, 1), input_shape=(3, 224, 224))
 def shufflenet_g1() -> ShuffleNet:
     return ShuffleNet(shufflenet_config(1))
 
 
-@register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="shufflenet", smoke=partial(shufflenet_smoke, 2), input_shape=(3, 224, 224))
 def shufflenet_g2() -> ShuffleNet:
     return ShuffleNet(shufflenet_config(2))
 
 
-@register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="shufflenet", smoke=partial(shufflenet_smoke, 3), input_shape=(3, 224, 224))
 def shufflenet_g3() -> ShuffleNet:
     return ShuffleNet(shufflenet_config(3))
 
 
-@register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="shufflenet", smoke=partial(shufflenet_smoke, 4), input_shape=(3, 224, 224))
 def shufflenet_g4() -> ShuffleNet:
     return ShuffleNet(shufflenet_config(4))
 
 
-@register_model(entry="shufflenet", smoke=shufflenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="shufflenet", smoke=partial(shufflenet_smoke, 8), input_shape=(3, 224, 224))
 def shufflenet_g8() -> ShuffleNet:
     return ShuffleNet(shufflenet_config(8))

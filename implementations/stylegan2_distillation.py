@@ -416,6 +416,7 @@ def stylegan2_distill_smoke(rng: torch.Generator) -> SmokeCase:
 
     return SmokeCase(
         networks={"generator": g, "discriminator": d},
+        fixed={"perceptual": vgg},  # the VGG of the perceptual loss, never trained: it moves with the case
         batch=batch,
         step=step,
         outputs=outputs,

@@ -166,6 +166,7 @@ def vae_case(cfg: VAEConfig, rng: torch.Generator, steps: int = 8) -> SmokeCase:
         output_shapes={"reconstruction": (b, cfg.data_dim), "mu": (b, cfg.latent)},
         monitor="negative_elbo",
         steps=steps,
+        optimizers=[opt],  # Adagrad makes its sums when created: they move with the case
     )
 
 

@@ -25,14 +25,15 @@ Deviations from the paper are listed once, in the entry ``wide-resnet`` (catalog
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.conv import conv_bn
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 
@@ -138,10 +139,20 @@ class WideBottleneckResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def wrn_smoke(rng: torch.Generator) -> SmokeCase:
-    return classifier_case(
-        WideResNet(WideResNetConfig(depth=10, widen_factor=2)), rng, input_shape=(3, 32, 32), num_classes=10
-    )
+WRN_40_4 = WideResNetConfig(depth=40, widen_factor=4)
+WRN_16_8 = WideResNetConfig(depth=16, widen_factor=8)
+WRN_28_10 = WideResNetConfig(depth=28, widen_factor=10)
+WRN_28_10_DROPOUT = WideResNetConfig(depth=28, widen_factor=10, dropout=0.3)
+
+
+def wrn_smoke(paper: WideResNetConfig, rng: torch.Generator) -> SmokeCase:
+    """WRN-d-k scaled down by one rule: a third of the blocks per group and a quarter of the widening factor
+    (rounded up), the paper's dropout, 16x16 inputs; so WRN-40-4 trains a deeper, narrower case than WRN-16-8,
+    as it is."""
+    (blocks,) = scaled_down(((paper.depth - 4) // 6,), 3)
+    (widen,) = scaled_down((paper.widen_factor,), 4)
+    cfg = replace(paper, depth=6 * blocks + 4, widen_factor=widen)
+    return classifier_case(WideResNet(cfg), rng, input_shape=(3, 16, 16), num_classes=10)
 
 
 def wrn_bottleneck_smoke(rng: torch.Generator) -> SmokeCase:
@@ -149,24 +160,24 @@ def wrn_bottleneck_smoke(rng: torch.Generator) -> SmokeCase:
     return classifier_case(WideBottleneckResNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
 
 
-@register_model(entry="wide-resnet", smoke=wrn_smoke, input_shape=(3, 32, 32))
+@register_model(entry="wide-resnet", smoke=partial(wrn_smoke, WRN_40_4), input_shape=(3, 32, 32))
 def wrn_40_4() -> WideResNet:
-    return WideResNet(WideResNetConfig(depth=40, widen_factor=4))
+    return WideResNet(WRN_40_4)
 
 
-@register_model(entry="wide-resnet", smoke=wrn_smoke, input_shape=(3, 32, 32))
+@register_model(entry="wide-resnet", smoke=partial(wrn_smoke, WRN_16_8), input_shape=(3, 32, 32))
 def wrn_16_8() -> WideResNet:
-    return WideResNet(WideResNetConfig(depth=16, widen_factor=8))
+    return WideResNet(WRN_16_8)
 
 
-@register_model(entry="wide-resnet", smoke=wrn_smoke, input_shape=(3, 32, 32))
+@register_model(entry="wide-resnet", smoke=partial(wrn_smoke, WRN_28_10), input_shape=(3, 32, 32))
 def wrn_28_10() -> WideResNet:
-    return WideResNet(WideResNetConfig(depth=28, widen_factor=10))
+    return WideResNet(WRN_28_10)
 
 
-@register_model(entry="wide-resnet", smoke=wrn_smoke, input_shape=(3, 32, 32))
+@register_model(entry="wide-resnet", smoke=partial(wrn_smoke, WRN_28_10_DROPOUT), input_shape=(3, 32, 32))
 def wrn_28_10_dropout() -> WideResNet:
-    return WideResNet(WideResNetConfig(depth=28, widen_factor=10, dropout=0.3))
+    return WideResNet(WRN_28_10_DROPOUT)
 
 
 @register_model(entry="wide-resnet", smoke=wrn_bottleneck_smoke, input_shape=(3, 224, 224))

@@ -14,8 +14,9 @@ import torch
 from alphatree.registry_scan import scan
 from alphatree.schema import ParameterOrigin
 from alphatree.verify.check import Expectation, check_model, count_flops, count_parameters
+from implementations.kit.smoke import smoke_identity
 
-REGISTERED = sorted(scan())
+REGISTERED = sorted(name for name, reg in scan().items() if not reg.check)  # checks: tests/test_checks.py
 torch.set_num_threads(1)  # pytest-xdist runs one worker per core; more threads only oversubscribe them
 
 
@@ -23,19 +24,6 @@ def _natural(name: str) -> list[Any]:
     import re
 
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
-
-
-def smoke_identity(smoke: Any) -> tuple[Any, ...]:
-    """What decides a smoke case: the function and, through any ``functools.partial``, its arguments; for a
-    closure made by a factory (``_smoke(config)``), its code and the values it closed over."""
-    bound: list[tuple[str, str]] = []
-    while isinstance(smoke, functools.partial):
-        bound.append((repr(smoke.args), repr(sorted(smoke.keywords.items()))))
-        smoke = smoke.func
-    cells = getattr(smoke, "__closure__", None)
-    if cells:
-        return (smoke.__code__, repr([c.cell_contents for c in cells]), tuple(bound))
-    return (smoke, tuple(bound))
 
 
 def smoke_groups() -> list[list[str]]:
@@ -50,6 +38,8 @@ def smoke_groups() -> list[list[str]]:
 
     groups: dict[tuple[Any, ...], list[str]] = {}
     for name, reg in scan().items():
+        if reg.check:
+            continue  # nothing to train: tests/test_checks.py runs its known-answer cases
         try:
             importlib.import_module(reg.module)
             identity = smoke_identity(get_model(name).smoke)

@@ -151,18 +151,33 @@ def test_table_marks_counts_that_are_our_own(monkeypatch, capsys):
         ResultRow.start("m_paper", Expectation(parameters=222_222), entry="e", status="passed").as_dict(),
     ]
     verify_cmds._table(rows)
-    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if "m_" in line}
+    out = capsys.readouterr().out
+    lines = {name: line for line in out.splitlines() for name in ("m_ours", "m_paper") if name in line}
     assert "ours" in lines["m_ours"] and "111,111" not in lines["m_ours"]
     assert "222,222" in lines["m_paper"] and "ours" not in lines["m_paper"]
 
 
-def test_report_path_is_defined_once(monkeypatch):
+def test_report_path_is_defined_once(monkeypatch, tmp_path):
+    """One absolute default in the user's cache ($ALPHATREE_CACHE, else the platform's), wherever verify runs."""
+    from alphatree import cache
     from alphatree.site import report
     from alphatree.verify import result
 
     assert report.default_report_path is result.default_report_path is runner.default_report_path
     monkeypatch.setenv("ALPHATREE_VERIFY_REPORT", "")
-    assert result.default_report_path() == Path(".verify/report.json")
+    monkeypatch.setenv("ALPHATREE_CACHE", str(tmp_path / "mine"))
+    assert result.default_report_path() == tmp_path / "mine" / "verify-report.json"
+    assert result.default_report_path().parent == cache.cache_dir()
+    monkeypatch.delenv("ALPHATREE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    assert result.default_report_path() == tmp_path / "xdg" / "alphatree" / "verify-report.json"
+    assert result.default_report_path().parent == cache.cache_dir()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert result.default_report_path().parent == cache.cache_dir() == tmp_path / "home" / ".cache" / "alphatree"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert result.default_report_path().is_absolute()
     monkeypatch.setenv("ALPHATREE_VERIFY_REPORT", "build/r.json")
     assert result.default_report_path() == Path("build/r.json")
 

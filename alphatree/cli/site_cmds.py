@@ -40,7 +40,7 @@ def build(
         "--report",
         envvar="ALPHATREE_VERIFY_REPORT",
         dir_okay=False,
-        help="Verify report for the badges (default: .verify/report.json).",
+        help="Verify report for the badges (default: the one 'alphatree verify' writes, in the user's cache).",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show mkdocs' progress messages."),
 ) -> None:

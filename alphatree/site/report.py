@@ -2,8 +2,9 @@
 
 The report is the JSON array of :class:`~alphatree.verify.result.ResultRow` that ``alphatree verify``
 writes (:func:`~alphatree.verify.result.default_report_path`: ``$ALPHATREE_VERIFY_REPORT``, else
-``.verify/report.json``). A missing report is normal (nothing verified yet); an unreadable one is an
-error with its path, because a site silently showing "not verified" after a failed run would mislead.
+``verify-report.json`` in the user's cache). A missing report is normal (nothing verified yet); an
+unreadable one is an error with its path, because a site silently showing "not verified" after a failed
+run would mislead.
 """
 
 from __future__ import annotations

@@ -17,13 +17,26 @@ from pathlib import Path
 from typing import Any
 
 STATUSES = ("passed", "failed", "timeout", "error", "not-implemented")
+SHARED_SMOKE = "same smoke case as "  # how a row's smoke line starts when another model trained the same case
 FAILING = frozenset({"failed", "timeout", "error"})
 NOT_INDEPENDENT = "ours"  # ParameterOrigin.OURS: a count taken from this repository's own code
 
 
 def default_report_path() -> Path:
-    """``$ALPHATREE_VERIFY_REPORT`` when set and not empty, else ``.verify/report.json``."""
-    return Path(os.environ.get("ALPHATREE_VERIFY_REPORT") or ".verify/report.json")
+    """``$ALPHATREE_VERIFY_REPORT`` when set and not empty, else ``verify-report.json`` in the user's cache.
+
+    The user's cache is the folder of :func:`alphatree.cache.cache_dir` (``$ALPHATREE_CACHE``, else
+    ``$XDG_CACHE_HOME/alphatree``, else ``~/.cache/alphatree``; the rule is repeated here so that verify's cache
+    key does not take in the catalogue loader that ``alphatree.cache`` reaches, and a test holds the two
+    equal), so ``verify``, ``make all`` and ``site build``/``serve`` meet at one absolute path wherever they
+    run from, and no folder is ever made in the working directory.
+    """
+    env = os.environ.get("ALPHATREE_VERIFY_REPORT")
+    if env:
+        return Path(env)
+    base = os.environ.get("ALPHATREE_CACHE")
+    folder = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alphatree"
+    return (folder / "verify-report.json").absolute()
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,9 @@ class ResultRow:
     deviations: list[str] = field(default_factory=list)  # the entry's models[].deviations
     losses: dict[str, dict[str, float]] = field(default_factory=dict)  # {"first": {...}, "last": {...}}
     steps: int = 0
+    smoke: str = ""  # one line: what the smoke case trained (networks, their small configuration, batch, size)
+    deterministic: bool = False  # torch's deterministic algorithms were enforced for the run
+    nondeterministic_ops: list[str] = field(default_factory=list)  # ops torch warned have no deterministic kernel
     notes: list[str] = field(default_factory=list)  # the smoke case's notes
     seconds: float = 0.0
     device: str = ""
@@ -112,3 +128,8 @@ class ResultRow:
 
 
 ROW_KEYS = tuple(f.name for f in dataclasses.fields(ResultRow))
+
+
+def shared_smoke(line: str, other: str) -> str:
+    """``line`` saying plainly that model ``other`` trained the same smoke case."""
+    return f"{SHARED_SMOKE}{other}: {line}"

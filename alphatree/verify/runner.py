@@ -340,6 +340,8 @@ def run(
                 }
                 if opts.registry_module:
                     payload["registry"] = opts.registry_module
+                if task.model in registry and registry[task.model].check:
+                    payload["check"] = True  # alphatree.verify.closed_form: known answers, not a smoke case
                 worker.send(payload)
                 try:
                     got = worker.read(timeout=opts.timeout)

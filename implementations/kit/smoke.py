@@ -18,7 +18,14 @@ Rules that keep a case movable and repeatable:
 * all randomness is drawn from the seeded ``rng`` (a ``torch.Generator``) when the case is built
   (noise vectors, the interpolation coefficients of a gradient penalty, triplets), not inside ``step``;
 * optimisers are created over the networks' parameters before the first step (moving a module
-  keeps its parameter objects, so the optimisers stay valid).
+  keeps its parameter objects, so the optimisers stay valid); an optimiser that makes its state when
+  it is created (Adagrad's sums) is listed in ``optimizers`` so that :meth:`SmokeCase.to` moves that state;
+* a network the step uses but does not train (a frozen generator, a loss network) is listed in
+  ``fixed``, so that it moves with the rest.
+
+``verify`` reports one line on what the case trains (:attr:`SmokeCase.description` when a module sets
+it, else a line built from the networks, their configuration and the batch); models registered with
+the same smoke function and arguments share one case, and their rows say so (:func:`smoke_identity`).
 
 Helpers for the most common kinds (a classifier) are below; others (GANs, VAEs, embeddings) build
 their cases in their own modules from the same pieces.
@@ -26,6 +33,7 @@ their cases in their own modules from the same pieces.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,11 +55,20 @@ class SmokeCase:
     monitor: str | None = "loss"  # the loss that must go down; None for methods that learn without one
     steps: int = 8  # training steps verify takes on the batch
     notes: list[str] = field(default_factory=list)  # anything verify should report with the result
+    description: str = ""  # one line on what is trained; empty: verify builds it from the case
+    fixed: dict[str, nn.Module] = field(default_factory=dict)  # networks the step uses but never trains
+    optimizers: list[torch.optim.Optimizer] = field(default_factory=list)  # those whose state exists before step 1
 
     def to(self, device: torch.device | str) -> SmokeCase:
-        """Move networks and batch to ``device`` in place and return ``self``."""
-        for net in self.networks.values():
+        """Move networks (trained and fixed), optimiser state and batch to ``device`` in place; return ``self``."""
+        for net in [*self.networks.values(), *self.fixed.values()]:
             net.to(device)
+        for opt in self.optimizers:
+            for state in opt.state.values():
+                for key, value in state.items():
+                    # a step counter stays a CPU scalar, as torch's own optimisers keep it
+                    if isinstance(value, Tensor) and value.dim() > 0:
+                        state[key] = value.to(device)
         self.batch = move(self.batch, device)
         return self
 
@@ -65,6 +82,30 @@ class SmokeCase:
                     seen.add(id(param))
                     out.append((f"{net_name}.{name}", param))
         return out
+
+
+def smoke_identity(smoke: Any) -> tuple[Any, ...]:
+    """What decides a smoke case: the function and, through any ``functools.partial``, its arguments; for a
+    closure made by a factory (``_smoke(config)``), its code and the values it closed over. Two registered
+    models with equal identities train the same case."""
+    bound: list[tuple[str, str]] = []
+    while isinstance(smoke, functools.partial):
+        bound.append((repr(smoke.args), repr(sorted(smoke.keywords.items()))))
+        smoke = smoke.func
+    cells = getattr(smoke, "__closure__", None)
+    if cells:
+        return (smoke.__code__, repr([c.cell_contents for c in cells]), tuple(bound))
+    return (smoke, tuple(bound))
+
+
+def scaled_down(counts: tuple[int, ...], divisor: int) -> tuple[int, ...]:
+    """``counts`` (blocks per stage, widths) divided by ``divisor``, rounded up, at least 1 each.
+
+    Smoke cases of variants that differ in depth or width scale the paper configuration by one rule, so
+    a deeper variant trains a deeper case: ResNet-152's stages (3, 8, 36, 3) give (1, 2, 9, 1) at 4,
+    ResNet-50's (3, 4, 6, 3) give (1, 1, 2, 1).
+    """
+    return tuple(max(1, -(-n // divisor)) for n in counts)
 
 
 def move(value: Any, device: torch.device | str) -> Any:
