@@ -1,9 +1,11 @@
 """Which implementations exist, read from source without importing them (so without torch).
 
 A model exists when a function in ``implementations/*.py`` is decorated with
-``@register_model(entry="...")``. The validator needs the names and their entry ids; importing the
-modules would import torch, so we read the decorators with :mod:`ast` instead. The runtime registry
-(``implementations.registry``) is the authority when models actually run; a test checks both agree.
+``@register_model(entry="...")``; a check (a method with nothing to train, run against known answers)
+when one is decorated with ``@register_check(entry="...")``. The validator needs the names and their
+entry ids; importing the modules would import torch, so we read the decorators with :mod:`ast`
+instead. The runtime registry (``implementations.registry``) is the authority when models actually run;
+a test checks both agree.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+DECORATORS = ("register_model", "register_check")
+
 
 @dataclass(frozen=True)
 class RegisteredModel:
@@ -22,6 +26,7 @@ class RegisteredModel:
     module: str  # e.g. "implementations.resnet"
     path: Path
     line: int
+    check: bool = False  # registered with @register_check: verify runs its known-answer cases, not a smoke case
 
 
 def implementations_dir() -> Path | None:
@@ -33,7 +38,7 @@ def implementations_dir() -> Path | None:
 
 
 def scan(directory: Path | None = None) -> dict[str, RegisteredModel]:
-    """Every ``@register_model`` in the package, by model name."""
+    """Every ``@register_model`` and ``@register_check`` in the package, by name."""
     directory = directory or implementations_dir()
     if directory is None:
         return {}
@@ -51,18 +56,19 @@ def _scan(stamp: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, Registere
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if "register_model" not in text:
+        if "register_model" not in text and "register_check" not in text:
             continue
         module = f"implementations.{path.stem}"
         for node, offset in _decorated_functions(text, filename):
             for deco in node.decorator_list:
-                if not (isinstance(deco, ast.Call) and _callee(deco.func) == "register_model"):
+                if not (isinstance(deco, ast.Call) and _callee(deco.func) in DECORATORS):
                     continue
                 kwargs = {k.arg: k.value for k in deco.keywords if k.arg}
                 entry = _constant(kwargs.get("entry"))
                 name = _constant(kwargs.get("name")) or node.name
                 if entry:
-                    found.setdefault(name, RegisteredModel(name, entry, module, path, node.lineno + offset))
+                    check = _callee(deco.func) == "register_check"
+                    found.setdefault(name, RegisteredModel(name, entry, module, path, node.lineno + offset, check))
     return tuple(sorted(found.items()))
 
 
@@ -86,7 +92,7 @@ def _decorated_functions(text: str, filename: str) -> list[tuple[ast.FunctionDef
         if i == len(lines):
             break
         block = lines[start : i + 1]
-        if lines[i].startswith("def ") and any("register_model" in line for line in block):
+        if lines[i].startswith("def ") and any(d in line for line in block for d in DECORATORS):
             try:
                 tree = ast.parse("\n".join(block) + "\n    pass\n", filename=filename)
             except SyntaxError:

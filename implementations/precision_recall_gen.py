@@ -26,10 +26,11 @@ Distances come from batched pairwise Euclidean distances (``torch.cdist``), as t
 ``precision_recall.py`` computes them block by block; ``block`` rows at a time keeps the memory to
 ``block x N``.
 
-This module has functions only and registers no model: precision and recall are fractions of
-indicator functions, piecewise constant in the samples, so there is no honest training step for a
-smoke case (nothing receives a gradient); ``tests/test_gan_metrics.py`` checks them against
-known answers instead.
+There is no model to train here: precision and recall are fractions of indicator functions,
+piecewise constant in the samples, so no honest smoke case exists (nothing receives a gradient). The
+module registers a *check* instead (:func:`precision_recall_gen`): ``alphatree verify`` runs it against
+answers worked out by hand (identical sets, far-apart sets, one of two modes covered, the radii and the
+realism score of a unit square); ``tests/test_gan_metrics.py`` tests it further.
 
 Deviations from the paper are listed once, in the entry
 ``precision-recall-gen`` (catalog/evaluation/precision-recall-gen.yaml).
@@ -41,6 +42,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from implementations.registry import CheckOutcome, register_check
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,38 @@ def realism_score(
         d = torch.cdist(fake[i : i + block], real)  # (b, N_kept)
         scores.append((radii[None, :] / d.clamp(min=torch.finfo(d.dtype).tiny)).max(dim=1).values)
     return torch.cat(scores)
+
+
+# --- the check: answers worked out by hand ----------------------------------------------------------------
+
+UNIT_SQUARE = ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))  # each corner's neighbours: 1, 1, sqrt(2) away
+
+
+@register_check(entry="precision-recall-gen")
+def precision_recall_gen(rng: torch.Generator) -> list[CheckOutcome]:
+    """Improved precision and recall: identical sets, far sets, one of two modes, radii and realism by hand"""
+    square = torch.tensor(UNIT_SQUARE)
+    far = square + 100.0  # another unit square, 100 away along both axes: no hypersphere (radius <= sqrt 2) reaches
+    two_modes = torch.cat([square, square + torch.tensor([100.0, 0.0])])  # real data: two unit squares
+    random_set = torch.randn(20, 5, generator=rng)  # any set: each point is inside its own hypersphere
+
+    same_p, same_r = precision_recall(random_set, random_set.clone())
+    far_p, far_r = precision_recall(square, far)
+    # generated = the first mode only: every generated point is a real point (precision 1); the 4 real points of
+    # the first mode are generated points, the 4 of the second are ~99 away from them (recall 4/8)
+    mode_p, mode_r = precision_recall(two_modes, square.clone())
+    centre = torch.tensor([[0.5, 0.5]])  # sqrt(0.5) from every corner; every radius (k = 3) is sqrt(2)
+    return [
+        CheckOutcome("k = 3 radius of a unit-square corner = sqrt(2)", float(knn_radii(square, 3)[0]), 2**0.5, 1e-5),
+        CheckOutcome("k = 1 radius of a unit-square corner = 1", float(knn_radii(square, 1)[0]), 1.0, 1e-5),
+        CheckOutcome("identical sets (20 random points): precision 1", float(same_p), 1.0, 0.0),
+        CheckOutcome("identical sets (20 random points): recall 1", float(same_r), 1.0, 0.0),
+        CheckOutcome("far-apart unit squares: precision 0", float(far_p), 0.0, 0.0),
+        CheckOutcome("far-apart unit squares: recall 0", float(far_r), 0.0, 0.0),
+        CheckOutcome("one of two real modes generated: precision 1", float(mode_p), 1.0, 0.0),
+        CheckOutcome("one of two real modes generated: recall 4/8", float(mode_r), 0.5, 0.0),
+        # R = max radius / distance = sqrt(2) / sqrt(0.5) = 2 (no radius is above the median, so none is dropped)
+        CheckOutcome(
+            "realism score of the unit square's centre = 2", float(realism_score(centre, square)[0]), 2.0, 1e-5
+        ),
+    ]

@@ -62,8 +62,13 @@ def test_importing_one_module_first_does_not_hide_the_others(tmp_path):
 
 
 def test_source_scan_agrees_with_runtime_registry():
-    runtime = {name: spec.entry for name, spec in load_all().items() if spec.module.startswith("implementations.")}
-    scanned = {name: reg.entry for name, reg in scan().items()}
+    from implementations.registry import get_check, list_checks
+
+    runtime = {
+        name: (spec.entry, False) for name, spec in load_all().items() if spec.module.startswith("implementations.")
+    }
+    runtime.update({name: (get_check(name).entry, True) for name in list_checks()})
+    scanned = {name: (reg.entry, reg.check) for name, reg in scan().items()}
     assert scanned == runtime
 
 

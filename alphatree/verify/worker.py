@@ -22,13 +22,20 @@ def main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     threads = os.environ.get("ALPHATREE_VERIFY_THREADS")
+    # Deterministic kernels: cuBLAS needs its workspace fixed before CUDA starts; an op that has no
+    # deterministic kernel warns (warn_only) and the checker records it in the row's nondeterministic_ops.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
     import torch
 
+    torch.use_deterministic_algorithms(True, warn_only=True)
     if threads:
         torch.set_num_threads(int(threads))
+    from alphatree.arch.store import record_architecture
     from alphatree.verify.check import check_model
+    from alphatree.verify.closed_form import check_closed_form
     from alphatree.verify.result import Expectation
+    from implementations import registry
 
     out.write(json.dumps({"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available()}) + "\n")
     for line in sys.stdin:
@@ -38,7 +45,10 @@ def main() -> None:
         if task.get("registry"):
             importlib.import_module(task["registry"])
         expect = Expectation.from_dict(task.get("expect", {}))
-        result = check_model(task["model"], expect, device=task.get("device", "cpu"), seed=task.get("seed", 0))
+        run = check_closed_form if task.get("check") else check_model  # a check: known answers, no smoke case
+        result = run(task["model"], expect, device=task.get("device", "cpu"), seed=task.get("seed", 0))
+        if not task.get("check") and task["model"] in registry.list_models(task["model"]):
+            record_architecture(registry.get_model(task["model"]), task.get("key") or "")  # for the site; never raises
         out.write(json.dumps(result) + "\n")
 
 

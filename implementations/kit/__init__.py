@@ -25,6 +25,7 @@ Layers and geometry:
 * :mod:`~implementations.kit.gan_layers`: equalised learning rate, FIR filtering and resampling,
   minibatch standard deviation, pixel norm, the mapping network, modulated convolution.
 * :mod:`~implementations.kit.conv`: the convolution + batch norm (+ ReLU) block.
+* :mod:`~implementations.kit.spectral_norm`: spectral normalisation, one power iteration per training step.
 * :mod:`~implementations.kit.linear_classifier`: linear classifiers with hand-derived gradients.
 * :mod:`~implementations.kit.init`: weight initialisation schemes (normal and uniform, per layer type).
 """
