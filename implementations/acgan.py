@@ -226,6 +226,10 @@ def acgan_smoke(rng: torch.Generator) -> SmokeCase:
     )
 
 
-@register_model(entry="acgan", smoke=acgan_smoke, input_shape=None)
+@register_model(
+    entry="acgan",
+    smoke=acgan_smoke,
+    example_inputs=lambda: (torch.empty(1, IMAGENET_128.noise_dim), torch.zeros(1, dtype=torch.long)),  # z, class
+)
 def acgan_imagenet128() -> ACGAN:
     return ACGAN(IMAGENET_128)

@@ -433,11 +433,19 @@ def biggan_deep_smoke(rng: torch.Generator) -> SmokeCase:
     return _smoke(DEEP_SMOKE, rng)
 
 
-@register_model(entry="biggan", smoke=biggan_smoke, input_shape=None)
+@register_model(
+    entry="biggan",
+    smoke=biggan_smoke,
+    example_inputs=lambda: (torch.empty(1, IMAGENET_128.z_dim), torch.zeros(1, dtype=torch.long)),  # z, class
+)
 def biggan_128() -> BigGAN:
     return BigGAN(IMAGENET_128)
 
 
-@register_model(entry="biggan", smoke=biggan_deep_smoke, input_shape=None)
+@register_model(
+    entry="biggan",
+    smoke=biggan_deep_smoke,
+    example_inputs=lambda: (torch.empty(1, DEEP_IMAGENET_128.z_dim), torch.zeros(1, dtype=torch.long)),  # z, class
+)
 def biggan_deep_128() -> BigGAN:
     return BigGAN(DEEP_IMAGENET_128)

@@ -174,6 +174,10 @@ def cgan_smoke(rng: torch.Generator) -> SmokeCase:
     return conditional_case(CGAN(SMOKE), rng)
 
 
-@register_model(entry="cgan", smoke=cgan_smoke, input_shape=None)
+@register_model(
+    entry="cgan",
+    smoke=cgan_smoke,
+    example_inputs=lambda: (torch.empty(1, MNIST.z_dim), torch.zeros(1, MNIST.num_classes)),  # z, one-hot y
+)
 def cgan_mlp_mnist() -> CGAN:
     return CGAN(MNIST)

@@ -287,6 +287,11 @@ def fast_rcnn_smoke(rng: torch.Generator, cfg: FastRCNNConfig = SMOKE, steps: in
 
 
 # input_shape is None: the network also takes the proposals, so it cannot run on an image alone
-@register_model(entry="fast-rcnn", smoke=fast_rcnn_smoke, input_shape=None)
+@register_model(
+    entry="fast-rcnn",
+    smoke=fast_rcnn_smoke,
+    # a 600 x 1000 image and one RoI over all of it; the RoI is on the CPU, since pooling reads its corners
+    example_inputs=lambda: (torch.empty(1, 3, 600, 1000), torch.tensor([[0.0, 0.0, 0.0, 999.0, 599.0]], device="cpu")),
+)
 def fast_rcnn_vgg16() -> FastRCNN:
     return FastRCNN(FAST_RCNN_VGG16)

@@ -341,6 +341,10 @@ def faster_rcnn_smoke(rng: torch.Generator, cfg: FasterRCNNConfig = SMOKE, steps
 
 
 # input_shape is None: proposals come from data-dependent NMS, which the meta-device FLOP count cannot run
-@register_model(entry="faster-rcnn", smoke=faster_rcnn_smoke, input_shape=None)
+@register_model(
+    entry="faster-rcnn",
+    smoke=faster_rcnn_smoke,
+    example_inputs=lambda: (torch.empty(1, 3, 600, 1000),),  # shorter side 600, longer at most 1000
+)
 def faster_rcnn_vgg16() -> FasterRCNN:
     return FasterRCNN(FASTER_RCNN_VGG16)

@@ -464,11 +464,19 @@ def mask_rcnn_smoke(rng: torch.Generator, cfg: MaskRCNNConfig = SMOKE, steps: in
 
 
 # input_shape is None: proposals come from data-dependent NMS, which the meta-device FLOP count cannot run
-@register_model(entry="mask-rcnn", smoke=mask_rcnn_smoke, input_shape=None)
+@register_model(
+    entry="mask-rcnn",
+    smoke=mask_rcnn_smoke,
+    example_inputs=lambda: (torch.empty(1, 3, 800, 1333),),  # shorter side 800 (Section 3.1)
+)
 def mask_rcnn_r50_fpn() -> MaskRCNN:
     return MaskRCNN(MASK_RCNN_R50_FPN)
 
 
-@register_model(entry="mask-rcnn", smoke=mask_rcnn_smoke, input_shape=None)
+@register_model(
+    entry="mask-rcnn",
+    smoke=mask_rcnn_smoke,
+    example_inputs=lambda: (torch.empty(1, 3, 800, 1333),),  # shorter side 800 (Section 3.1)
+)
 def mask_rcnn_r101_fpn() -> MaskRCNN:
     return MaskRCNN(MASK_RCNN_R101_FPN)

@@ -249,6 +249,10 @@ def mtcnn_smoke(rng: torch.Generator) -> SmokeCase:
     )
 
 
-@register_model(entry="mtcnn", smoke=mtcnn_smoke)
+@register_model(
+    entry="mtcnn",
+    smoke=mtcnn_smoke,
+    example_inputs=lambda: (torch.empty(1, 3, 12, 12), torch.empty(1, 3, 24, 24), torch.empty(1, 3, 48, 48)),  # crops
+)
 def mtcnn() -> MTCNN:
     return MTCNN(MTCNNConfig())

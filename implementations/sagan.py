@@ -444,6 +444,10 @@ def sagan_smoke(rng: torch.Generator) -> SmokeCase:
     return hinge_ttur_case(SAGAN(SMOKE), SMOKE, rng, n_critic=1)
 
 
-@register_model(entry="sagan", smoke=sagan_smoke, input_shape=None)
+@register_model(
+    entry="sagan",
+    smoke=sagan_smoke,
+    example_inputs=lambda: (torch.empty(1, IMAGENET_128.z_dim), torch.zeros(1, dtype=torch.long)),  # z, class
+)
 def sagan_imagenet128() -> SAGAN:
     return SAGAN(IMAGENET_128)

@@ -207,6 +207,11 @@ def nic_smoke(rng: torch.Generator) -> SmokeCase:
     )
 
 
-@register_model(entry="show-and-tell", smoke=nic_smoke, input_shape=None)
+@register_model(
+    entry="show-and-tell",
+    smoke=nic_smoke,
+    # an image and a caption S_0..S_N of the longest length beam search produces
+    example_inputs=lambda: (torch.empty(1, 3, 224, 224), torch.zeros(1, COCO.max_caption_length + 1, dtype=torch.long)),
+)
 def nic() -> NIC:
     return NIC(COCO)
