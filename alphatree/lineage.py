@@ -93,34 +93,54 @@ class Lineage:
         return None
 
     def tree(self, name: str, *, upward: bool, depth: int | None = None) -> dict[str, Any]:
-        """Nested ``{"id", "relation", "note", "children": [...]}`` for a tree view.
+        """Nested ``{"id", "relation", "note", "also", "children": [...]}`` for a tree view.
 
-        A node reached twice is shown in full the first time and as ``{"repeat": True}`` after.
+        Every entry appears once, under its nearest relative: a relative the fewest generations from
+        the root (among those, the one closest in time, then by id), so a direct link is never nested
+        under a longer chain. ``also`` lists the entry's other relatives in the tree (ids, oldest first),
+        for "also from X" notes; ``relation`` and ``note`` are those of the link it hangs from.
         """
         index = self.index
-        shown: set[str] = set()
+        root = index.resolve(name)
+        table = index.parents if upward else index.children
 
         def far_end(edge: Edge) -> str:
             return edge.parent if upward else edge.child
 
-        def build(node: str, level: int, via: Edge | None) -> dict[str, Any]:
-            item: dict[str, Any] = {
-                "id": node,
-                "relation": via.relation if via else None,
-                "note": via.note if via else "",
-                "children": [],
-            }
-            if node in shown:
-                item["repeat"] = True
-                return item
-            shown.add(node)
-            if depth is None or level < depth:
-                table = index.parents if upward else index.children
-                edges = sorted(table.get(node, ()), key=lambda e: (index.papers[far_end(e)].year, far_end(e)))
-                item["children"] = [build(far_end(e), level + 1, e) for e in edges]
-            return item
+        def near_end(edge: Edge) -> str:
+            return edge.child if upward else edge.parent
 
-        return build(index.resolve(name), 0, None)
+        level = {root: 0}
+        frontier = deque([root])
+        while frontier:
+            node = frontier.popleft()
+            if depth is not None and level[node] >= depth:
+                continue
+            for edge in table.get(node, ()):
+                if far_end(edge) not in level:
+                    level[far_end(edge)] = level[node] + 1
+                    frontier.append(far_end(edge))
+        # the relatives of each entry inside the tree: edges back towards the root
+        back = index.children if upward else index.parents
+        items: dict[str, dict[str, Any]] = {
+            n: {"id": n, "relation": None, "note": "", "also": [], "children": []} for n in level
+        }
+        for node in sorted(level, key=lambda n: (level[n], index.papers[n].year, n)):
+            if node == root:
+                continue
+            links = [e for e in back.get(node, ()) if near_end(e) in level]
+            year = index.papers[node].year
+            best = min(
+                (e for e in links if level[near_end(e)] == level[node] - 1),
+                key=lambda e: (abs(year - index.papers[near_end(e)].year), near_end(e)),
+            )
+            item = items[node]
+            item["relation"], item["note"] = best.relation, best.note
+            item["also"] = index.order({near_end(e) for e in links} - {near_end(best)})
+            items[near_end(best)]["children"].append(item)
+        for item in items.values():
+            item["children"].sort(key=lambda c: (index.papers[c["id"]].year, c["id"]))
+        return items[root]
 
     def filter(
         self,

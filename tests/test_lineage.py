@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import networkx as nx
 import pytest
@@ -87,19 +88,54 @@ def test_filter(lineage):
     assert lineage.filter(text="RESNET") == ["resnet"]
 
 
-def test_tree_marks_repeats(lineage):
-    tree = lineage.tree("resnet", upward=True)
-    flat = []
+def _flatten(tree, level=0, parent=None, out=None):
+    out = [] if out is None else out
+    out.append((tree["id"], level, parent, tree))
+    for child in tree["children"]:
+        _flatten(child, level + 1, tree["id"], out)
+    return out
 
-    def walk(node):
-        flat.append((node["id"], node.get("repeat", False)))
-        for c in node["children"]:
-            walk(c)
 
-    walk(tree)
-    ids = [i for i, r in flat if not r]
-    assert len(ids) == len(set(ids))  # each ancestor expanded once
-    assert ("alexnet", True) in flat  # reached through vgg and zfnet
+@pytest.mark.parametrize("upward", [True, False], ids=["ancestors", "descendants"])
+@pytest.mark.parametrize("node", sorted(FAMILY))
+def test_tree_shows_each_entry_once_at_its_shortest_distance(lineage, node, upward):
+    """Each relative appears exactly once, as many levels down as the shortest chain of links is long
+    (networkx's answer), hanging from a direct relative, with every other relative named in ``also``."""
+    g = _nx() if not upward else _nx().reverse()
+    tree = lineage.tree(node, upward=upward)
+    flat = _flatten(tree)
+    ids = [i for i, *_ in flat]
+    assert len(ids) == len(set(ids))
+    distances = nx.single_source_shortest_path_length(g, node)
+    assert {i: level for i, level, *_ in flat} == distances
+    for ident, _, parent, item in flat[1:]:
+        assert g.has_edge(parent, ident)
+        others = {p for p in g.predecessors(ident) if p in distances} - {parent}
+        assert set(item["also"]) == others
+
+
+def test_tree_puts_a_direct_child_directly_under_its_parent(lineage):
+    """vgg is alexnet's child and zfnet's: shown once, under alexnet, "also from zfnet"."""
+    tree = lineage.tree("alexnet", upward=False)
+    vgg = next(c for c in tree["children"] if c["id"] == "vgg")
+    assert vgg["also"] == ["zfnet"] and vgg["relation"] == "improves"
+    zfnet = next(c for c in tree["children"] if c["id"] == "zfnet")
+    assert [c["id"] for c in zfnet["children"]] == []
+
+
+def test_tree_depth_bounds_the_levels(lineage):
+    flat = _flatten(lineage.tree("lenet", upward=False, depth=2))
+    assert max(level for _, level, *_ in flat) == 2
+    assert {i for i, *_ in flat} == {"lenet", "alexnet", "zfnet", "nin", "vgg"}
+
+
+def test_lineage_cli_tree_says_also_from(family):
+    result = invoke(["lineage", "alexnet", "--descendants"], family)
+    assert result.exit_code == 0
+    assert len(re.findall(r"── vgg ", result.stdout)) == 1 and "also from zfnet" in result.stdout
+    assert "shown above" not in result.stdout
+    result = invoke(["lineage", "resnet", "--ancestors"], family)
+    assert len(re.findall(r"── alexnet ", result.stdout)) == 1 and "also parent of" in result.stdout
 
 
 def test_lineage_cli_json(family):

@@ -26,9 +26,14 @@ def lineage(
 ) -> None:
     """Show what an entry builds on and what it influenced, as trees.
 
+    Each entry appears once, under its nearest relative; its other relatives in the tree are named
+    beside it ("also from X").
+
     Example: [bold]alphatree lineage resnet --descendants --depth 2[/]
     """
-    queries = options.lineage()
+    from alphatree.cli.catalog_cmds import readable_lineage
+
+    queries = readable_lineage()
     index = queries.index
     root = index.resolve(entry_id)
     both = ancestors == descendants
@@ -51,28 +56,28 @@ def lineage(
 
     con = options.console()
 
-    def grow(tree: Tree, node: dict[str, Any], arrow: str) -> None:
+    def grow(tree: Tree, node: dict[str, Any], arrow: str, also: str) -> None:
         for child in node["children"]:
             info = index.papers[child["id"]]
             label = f"[cyan]{child['id']}[/] {escape(info.name)} ({info.year}) [dim]{arrow} {child['relation']}"
-            if child.get("repeat"):
-                label += " (shown above)"
+            if child["also"]:
+                label += f" · {also} " + ", ".join(child["also"])
             label += "[/]"
-            if child["note"] and not child.get("repeat"):
+            if child["note"]:
                 label += f"\n[dim italic]{escape(child['note'])}[/]"
-            grow(tree.add(label), child, arrow)
+            grow(tree.add(label), child, arrow, also)
 
     info = index.papers[root]
     heading = f"[bold]{escape(info.name)}[/] ({info.year})"
     views = [
-        (ancestors or both, True, "←", "builds on:", "builds on no catalogue entry"),
-        (descendants or both, False, "→", "influenced:", "has no descendants in the catalogue"),
+        (ancestors or both, True, "←", "builds on:", "builds on no catalogue entry", "also parent of"),
+        (descendants or both, False, "→", "influenced:", "has no descendants in the catalogue", "also from"),
     ]
-    for wanted, upward, arrow, some, none in views:
+    for wanted, upward, arrow, some, none, also in views:
         if wanted:
             grown = queries.tree(root, upward=upward, depth=depth)
             tree = Tree(f"{heading} {some if grown['children'] else none}")
-            grow(tree, grown, arrow)
+            grow(tree, grown, arrow, also)
             con.print(tree)
 
 
@@ -86,7 +91,9 @@ def path(
 
     Example: [bold]alphatree path lenet stylegan2[/]
     """
-    queries = options.lineage()
+    from alphatree.cli.catalog_cmds import readable_lineage
+
+    queries = readable_lineage()
     index = queries.index
     ids = queries.path(source, target)
     if as_json:
@@ -105,27 +112,54 @@ def path(
 
 @app.command()
 def graph(
-    fmt: str = typer.Option("svg", "--format", "-f", help="svg, png, pdf, dot, mermaid, graphml or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help="svg, png, pdf, dot, mermaid, graphml or json (default: from -o's extension)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write; its extension names the format (default: SVG to standard output)."
+    ),
     focus: str | None = typer.Option(None, "--focus", help="Only this entry, its ancestors and descendants."),
     depth: int | None = typer.Option(None, "--depth", min=1, help="With --focus: generations each way."),
+    relations: str | None = typer.Option(
+        None, "--relations", help="Only these edge types, comma-separated (e.g. extends,improves)."
+    ),
     area: str | None = typer.Option(None, "--area", help="Only entries of this area."),
     since: int | None = typer.Option(None, "--since", help="First year."),
     until: int | None = typer.Option(None, "--until", help="Last year."),
+    legend: bool = typer.Option(True, "--legend/--no-legend", help="Draw the legend (areas and relations)."),
     link: str = typer.Option(
         "https://arxiv.org/abs/{arxiv}", "--link", help="Node URL pattern: {id} and {arxiv} are replaced; '' for none."
     ),
 ) -> None:
     """Draw the lineage graph (laid out by year, one colour per area, edge style per relation).
 
-    Example: [bold]alphatree graph --focus resnet --format svg -o resnet.svg[/]
+    The output file's extension names the format (.svg .png .pdf .dot .mmd .graphml .json); --format
+    overrides it.
+
+    Example: [bold]alphatree graph --focus resnet --depth 1 --relations extends,improves -o resnet.png[/]
     """
     from alphatree import render
     from alphatree.atomic import write_bytes
 
-    if fmt not in render.FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(render.FORMATS)}", param_hint="--format")
-    queries = options.lineage()
+    try:
+        kind = render.format_for(str(output) if output is not None else None, fmt)
+    except render.RenderError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format" if fmt is not None else "--output") from None
+    if depth is not None and not focus:
+        raise typer.BadParameter("--depth bounds a --focus drawing; add --focus ID", param_hint="--depth")
+    wanted = None
+    if relations is not None:
+        wanted = {r.strip() for r in relations.split(",") if r.strip()}
+        unknown = sorted(wanted - set(render.RELATIONS))
+        if unknown or not wanted:
+            raise typer.BadParameter(
+                f"unknown relation {', '.join(map(repr, unknown)) or '(none given)'}; "
+                f"choose from {', '.join(render.RELATIONS)}",
+                param_hint="--relations",
+            )
+    from alphatree.cli.catalog_cmds import readable_lineage
+
+    queries = readable_lineage()
     index = queries.index
     keep = set(queries.filter(area=area, since=since, until=until))
     focus_id = None
@@ -137,17 +171,17 @@ def graph(
         from alphatree.problems import AlphaTreeError
 
         raise AlphaTreeError("nothing to draw: no entry matches those filters")
-    drawing = render.selection(index, papers=keep, focus=focus_id)
+    drawing = render.selection(index, papers=keep, focus=focus_id, relations=wanted)
     pattern = _link_pattern(link, index)
-    data = render.render(drawing, fmt, link=pattern)
+    data = render.render(drawing, kind, link=pattern, legend=legend)
     if output is None:
-        if fmt in render.BINARY_FORMATS and sys.stdout.isatty():
-            raise typer.BadParameter(f"{fmt} is binary: write it to a file with -o", param_hint="--output")
+        if kind in render.BINARY_FORMATS and sys.stdout.isatty():
+            raise typer.BadParameter(f"{kind} is binary: write it to a file with -o", param_hint="--output")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     write_bytes(output, data)
-    typer.echo(f"wrote {output} ({len(drawing.nodes)} entries, {len(drawing.edges)} edges)", err=True)
+    typer.echo(f"wrote {output} ({kind}, {len(drawing.nodes)} entries, {len(drawing.edges)} edges)", err=True)
 
 
 class _LinkPattern(str):
@@ -184,9 +218,10 @@ def concept(
 
     Example: [bold]alphatree concept truncation-trick[/]
     """
+    from alphatree.cli.catalog_cmds import readable_catalog
     from alphatree.graph import KnowledgeGraph
 
-    cat = options.catalog()
+    cat = readable_catalog()[0]
     kg = KnowledgeGraph(cat)
     data = kg.concept_summary(name)
     if as_json:

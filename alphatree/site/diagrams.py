@@ -20,11 +20,15 @@ _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
+LAYOUT_TIMEOUT_S = 900  # the explorer of a 1,000-entry catalogue takes dot about a minute; a busy machine more
+MIN_SCALE = 0.85  # a drawing shrinks to fit its column down to this share of its size, then scrolls
+
+
 def svg_cache_dir() -> Path:
     return cache.cache_dir() / "site-svg"
 
 
-FORMAT_VERSION = "1"  # bump when clean_svg changes, so cached drawings are laid out again
+FORMAT_VERSION = "2"  # bump when clean_svg changes, so cached drawings are laid out again
 
 
 def _key(source: str) -> str:
@@ -46,7 +50,12 @@ def render_all(sources: dict[str, str], workers: int | None = None) -> tuple[dic
         keys = list(todo)
         workers = workers or min(8, max(2, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            rendered = list(pool.map(lambda k: clean_svg(run_dot(sources[todo[k][0]], "svg").decode("utf-8")), keys))
+            rendered = list(
+                pool.map(
+                    lambda k: clean_svg(run_dot(sources[todo[k][0]], "svg", timeout=LAYOUT_TIMEOUT_S).decode("utf-8")),
+                    keys,
+                )
+            )
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -73,11 +82,12 @@ def clean_svg(svg: str) -> str:
 
 
 def _scalable(match: re.Match) -> str:
-    """Fit the page width, but never below 40% (labels stay legible; the frame scrolls) nor above full."""
+    """Fit the column, but never below 85% of the drawn size, so labels stay legible (a narrow frame scrolls
+    instead), nor above it. Pan-and-zoom viewports (``site/js/lineage.js``) replace this with their own size."""
     width, height = float(match.group(1)), float(match.group(2))
     return (
         f'<svg class="at-lineage-svg" width="{width:g}pt" height="{height:g}pt" '
-        f'style="width:100%;height:auto;max-width:{width:g}pt;min-width:{width * 0.4:.0f}pt"'
+        f'style="width:100%;height:auto;max-width:{width:g}pt;min-width:{width * MIN_SCALE:.0f}pt"'
     )
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from alphatree.site.pages.context import HOME, PageContext, area_uri, path_uri
+from alphatree.site.lineage_view import timeline_html
+from alphatree.site.pages.context import EXPLORER, HOME, area_uri, paper_uri, path_uri
+from alphatree.site.pages.explorer import ExplorerPages
 from alphatree.site.text import esc, front_matter, md_link
 
 
-class OverviewPages(PageContext):
-    """The home page's block, ``timeline/index.md`` and ``paths/``."""
+class OverviewPages(ExplorerPages):
+    """The home page's block, ``timeline/index.md``, ``paths/`` (and, through :class:`ExplorerPages`, the
+    lineage explorer)."""
 
     def home(self) -> None:
         uri = HOME
@@ -26,7 +29,9 @@ class OverviewPages(PageContext):
             "## The whole lineage",
             "",
             "Each box is a paper, filled with its area's colour and placed at its year; click one to open its page. "
-            "Arrows point from a paper to the work that built on it.",
+            "Arrows point from a paper to the work that built on it. "
+            f"The {md_link('lineage explorer', uri, EXPLORER)} filters this drawing by area, relation and year, "
+            "and traces any paper's ancestors and descendants.",
             "",
             self.lineage_figure(uri, "home", None),
             "",
@@ -53,7 +58,8 @@ class OverviewPages(PageContext):
             "",
             "## More ways in",
             "",
-            f"- {md_link('Timeline', uri, 'timeline/index.md')}: every paper by year.",
+            f"- {md_link('Lineage explorer', uri, EXPLORER)}: zoom, filter and trace the whole lineage.",
+            f"- {md_link('Timeline', uri, 'timeline/index.md')}: every paper by year, one lane per area.",
             f"- {md_link('Leaderboards', uri, 'leaderboards/index.md')}: "
             "reported results ranked, and the state of the art over time.",
             f"- {md_link('Concepts', uri, 'concepts/index.md')}, {md_link('data sets', uri, 'datasets/index.md')} and "
@@ -69,14 +75,22 @@ class OverviewPages(PageContext):
             front_matter("Timeline"),
             "# Timeline",
             "",
-            "Every paper of the catalogue by the year it first appeared.",
+            "Every paper of the catalogue by the year it first appeared: years run across, one lane per area. "
+            f"How the papers build on each other is in the {md_link('lineage explorer', uri, EXPLORER)}.",
             "",
         ]
+        by_area = self.by_area()
+        lanes = [
+            (area.name, area.colour, [(e.name, e.title, e.year, self.href(uri, paper_uri(e.id))) for e in by_area[aid]])
+            for aid, area in self.cat.areas.items()
+            if by_area.get(aid)
+        ]
+        L += [timeline_html(lanes), "", "## By year", ""]
         by_year: dict[int, list[Any]] = defaultdict(list)
         for e in self.entries:
             by_year[e.year].append(e)
         for year in sorted(by_year):
-            L += [f"## {year}", ""]
+            L += [f"### {year}", ""]
             for e in by_year[year]:
                 area = self.cat.areas[e.area]
                 L.append(f"- {self.entry_link(uri, e.id)}: {esc(e.title)} · *{esc(area.name)}*")
