@@ -33,23 +33,25 @@ def run(args: list[str], env: dict[str, str]) -> float:
     return took
 
 
-def line(name: str, value: float, target: float | None) -> None:
+def line(name: str, value: float, target: float | None, unit: str = "s", note: str = "") -> None:
     mark = "" if target is None else ("ok " if value <= target else "MISS")
-    tgt = "" if target is None else f"(target < {target:g} s)"
-    print(f"  {mark:4} {name:58} {value:9.3f} s {tgt}", flush=True)
+    tgt = "" if target is None else f"(target < {target:g} {unit})"
+    print(f"  {mark:4} {name:58} {value:9.3f} {unit} {tgt} {note}", flush=True)
 
 
-def bench(catalog: Path, goals: list[str], label: str, target: float, tmp: Path, repeat: int = 5) -> None:
+def measure(
+    catalog: Path, goals: list[str], label: str, target: float, tmp: Path, repeat: int = 5, record=line
+) -> None:
     cache = tmp / f"cache-{label}"
     env = {"ALPHATREE_CACHE": str(cache)}
     out = tmp / "plan.yaml"
     first = run(["--catalog", str(catalog), "plan", "new", "--goal", goals[0], "-o", str(out), "--force"], env)
-    line(f"{label}: plan new, first run (validates the catalogue)", first, None)
+    record(f"{label}: plan new, first run (validates the catalogue)", first, None)
     times = []
     for i in range(repeat):
         goal = goals[i % len(goals)]
         times.append(run(["--catalog", str(catalog), "plan", "new", "--goal", goal, "-o", str(out), "--force"], env))
-    line(f"{label}: plan new, fresh process", statistics.median(times), target)
+    record(f"{label}: plan new, fresh process", statistics.median(times), target)
 
 
 def standalone(root: Path) -> Path:
@@ -64,8 +66,17 @@ def standalone(root: Path) -> Path:
     return root
 
 
+def bench(record) -> None:
+    """The driver's entry point (benchmarks/run.py): the bundled catalogue and the 10k synthetic one."""
+    run_all(ROOT / "catalog", record)
+
+
 def main(argv: list[str]) -> None:
     catalog = Path(argv[argv.index("--catalog") + 1]) if "--catalog" in argv else ROOT / "catalog"
+    run_all(catalog, line)
+
+
+def run_all(catalog: Path, record) -> None:
     from alphatree.index import load_index
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -73,11 +84,11 @@ def main(argv: list[str]) -> None:
         os.environ["ALPHATREE_CACHE"] = str(tmp / "probe")
         index = load_index(catalog)
         by_depth = sorted(index.papers, key=lambda i: (-len(index.dependencies(i)), -index.papers[i].year, i))
-        bench(catalog, by_depth[:5], "bundled catalogue", 0.5, tmp)
+        measure(catalog, by_depth[:5], "bundled catalogue", 0.5, tmp, record=record)
         from synthetic import generate
 
         syn = standalone(generate(tmp / "syn10k", 10000))
-        bench(syn, ["paper-09999", "paper-05000", "paper-09000"], "10k synthetic", 2.0, tmp, repeat=3)
+        measure(syn, ["paper-09999", "paper-05000", "paper-09000"], "10k synthetic", 2.0, tmp, repeat=3, record=record)
 
 
 if __name__ == "__main__":

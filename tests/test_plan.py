@@ -45,33 +45,68 @@ def _closure_deps(table: CatalogIndex, ident: str) -> set[str]:
     return seen
 
 
-def check_plan_properties(table: CatalogIndex, goals, known, hpw, done=()):
-    steps = order_plan(table, goals, known, hpw, done)
+CORE = {"extends", "improves", "combines", "variant-of", "generalizes"}
+
+
+def _teaches(table: CatalogIndex, child: str, parent: str, *, goal: bool, thorough: bool) -> bool:
+    """The selection rule, written out on its own: may ``parent`` be in a plan because of ``child``?"""
+    paper = table.papers[child]
+    if parent in paper.prerequisites:
+        return True
+    relations = {e.relation for e in table.parents.get(child, ()) if e.parent == parent}
+    return bool(relations & CORE) or bool(relations and goal and thorough)
+
+
+def _implied(table: CatalogIndex, known) -> set[str]:
+    """Everything ``known`` builds on through prerequisites and core lineage edges, however far."""
+    seen, stack = set(), list(known)
+    while stack:
+        node = stack.pop()
+        for e in table.parents.get(node, ()):
+            if (e.relation in CORE or e.parent in table.papers[node].prerequisites) and e.parent not in seen:
+                seen.add(e.parent)
+                stack.append(e.parent)
+        for pre in table.papers[node].prerequisites:
+            if pre not in seen:
+                seen.add(pre)
+                stack.append(pre)
+    return seen
+
+
+def check_plan_properties(table: CatalogIndex, goals, known, hpw, done=(), scope="standard", keep=()):
+    steps = order_plan(table, goals, known, hpw, done, scope, keep)
     ids = [i for i, _, _ in steps]
     pos = {i: n for n, i in enumerate(ids)}
+    goal_set, done_set = set(goals), set(done) - set(known)
+    kept = done_set | (set(keep) - set(known))
     assert len(ids) == len(set(ids))
-    # every goal is there; nothing known is
-    assert set(goals) <= set(ids)
+    # every goal is there; nothing known is, nor anything it implies (unless asked for as a goal or kept)
+    assert goal_set <= set(ids)
     assert not set(known) & set(ids)
+    covered = _implied(table, set(known))
+    assert not (set(ids) - goal_set - kept) & covered, "a step the learner already covers"
     # every step comes after each of its dependencies that is in the plan
     for i in ids:
         for d in table.dependencies(i):
             if d.id in pos:
                 assert pos[d.id] < pos[i], f"{i} comes before its dependency {d.id}"
-    # nothing appears that is only reachable through something known or done
-    done_set = set(done) - set(known)
-    reach, stack = set(goals), list(goals)
-    while stack:
-        node = stack.pop()
-        if node in done_set and node not in goals:
-            continue
-        for d in table.dependencies(node):
-            if d.id not in known and d.id not in reach:
-                reach.add(d.id)
-                stack.append(d.id)
-    assert set(ids) == reach | (done_set & set(table.papers))
+    # every other step is there because a step needs it by the rules, within the scope's reach
+    thorough = scope == "thorough"
+    reach = {g: 0 for g in goals}
+    frontier = list(goals)
+    while frontier:
+        node = frontier.pop(0)
+        for other in ids:
+            if other not in reach and _teaches(table, node, other, goal=node in goal_set, thorough=thorough):
+                reach[other] = reach[node] + 1
+                frontier.append(other)
+    for i in ids:
+        assert i in reach or i in kept, f"{i} is in the plan but nothing in it needs {i}"
+    limit = {"quick": 2, "standard": 4, "thorough": None}[scope]
+    if limit is not None:
+        chosen = [d for i, d in reach.items() if i not in kept or i in goal_set]  # kept steps stay wherever they are
+        assert max(chosen) <= limit, f"the plan reaches further than {limit} edges from a goal"
     # goals come last: a non-goal after a goal is there only because it needs a goal
-    goal_set = set(goals)
     first_goal = min(pos[g] for g in goals)
     for i in ids[first_goal:]:
         if i not in goal_set:
@@ -83,15 +118,34 @@ def check_plan_properties(table: CatalogIndex, goals, known, hpw, done=()):
         members = [i for i, wk, _ in steps if wk == w]
         hours = sum(table.papers[i].hours for i in members)
         assert hours <= hpw + 1e-9 or len(members) == 1
-    # every step says why, naming a goal
+    # every step says why: the chain in words, from the step to a goal
+    names = {table.papers[g].name for g in goals}
     for i, _, why in steps:
-        assert why == "your goal" if i in goal_set else any(g in why for g in goals) or why.startswith("done earlier")
+        if i in goal_set:
+            assert why == "your goal"
+        elif i in kept and not why.count(" → "):
+            assert why.startswith(("done earlier", "kept from your plan"))
+        else:
+            path = why.split("Path: ", 1)[1]
+            chain = path.removesuffix(" (your goal)").split(" → ")
+            assert chain[0] == table.papers[i].name and chain[-1] in names, why
+            assert why.startswith(chain[1] + " "), why  # names the step that needs it
     return steps
 
 
-def test_every_entry_as_a_goal(table):
+def test_every_entry_as_a_goal_in_every_scope(table):
     for ident in table.papers:
-        check_plan_properties(table, [ident], [], 5)
+        for scope in ("quick", "standard", "thorough"):
+            check_plan_properties(table, [ident], [], 5, scope=scope)
+
+
+def test_scopes_nest(table):
+    """A wider scope never drops a step a narrower one has."""
+    for ident in table.papers:
+        quick, standard, thorough = (
+            {i for i, _, _ in order_plan(table, [ident], scope=s)} for s in ("quick", "standard", "thorough")
+        )
+        assert quick <= standard <= thorough, ident
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -102,8 +156,10 @@ def test_random_plans_keep_their_properties(table, data):
     known = data.draw(st.lists(st.sampled_from([i for i in ids if i not in goals] or ids), max_size=6, unique=True))
     known = [k for k in known if k not in goals]
     done = data.draw(st.lists(st.sampled_from(ids), max_size=4, unique=True))
+    keep = data.draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
     hpw = data.draw(st.sampled_from([1, 2.5, 5, 8, 40]))
-    check_plan_properties(table, goals, known, hpw, done)
+    scope = data.draw(st.sampled_from(["quick", "standard", "thorough"]))
+    check_plan_properties(table, goals, known, hpw, done, scope, keep)
 
 
 def test_knowing_an_entry_covers_its_background(table):
@@ -172,8 +228,10 @@ def test_prerequisites_count_as_dependencies_and_known_stops_expansion(make_cata
     assert [i for i, _, _ in steps] == ["a", "b", "c", "d"]
     assert dict((i, w) for i, w, _ in steps)["c"] == 1
     why = {i: w for i, _, w in steps}
-    assert why["c"] == "prerequisite of d; leads to d"
-    assert why["b"].startswith("d improves it") and why["a"].startswith("b improves it")
+    p = "The paper called "
+    assert why["c"] == f"{p}d needs it first. Path: {p}c → {p}d (your goal)"
+    assert why["b"] == f"{p}d improves it: better than b. Path: {p}b → {p}d (your goal)"
+    assert why["a"] == f"{p}b improves it: better than a. Path: {p}a → {p}b → {p}d (your goal)"
     assert [i for i, _, _ in order_plan(t, ["d"], ["b"], 5)] == ["c", "d"]
     with pytest.raises(PlanError, match="both a goal and known"):
         order_plan(t, ["d"], ["d"], 5)
@@ -189,6 +247,7 @@ def test_plan_file_round_trips_and_quotes_everything():
         interests=["generative"],
         hours_per_week=2.5,
         created="2024-01-02",
+        scope="thorough",
         steps=[
             Step("null", 1, 1.5, "done", 'has "quotes" and: colons # and a hash', "2024-01-03"),
             Step("wgan-gp", 2, 4, "todo", "your goal"),
@@ -197,28 +256,30 @@ def test_plan_file_round_trips_and_quotes_everything():
     )
     text = dump_plan(plan)
     back = parse_plan(text, "p.yaml")
-    assert back.goals == ["null", "wgan-gp"] and back.known == ["yes"]
+    assert back.goals == ["null", "wgan-gp"] and back.known == ["yes"] and back.scope == "thorough"
     assert [vars(s) for s in back.steps] == [vars(s) for s in plan.steps]
     assert dump_plan(back) == text
     # the format plan files always had: one line per value, ids and reasons double-quoted
-    assert text.splitlines()[1:9] == [
+    assert text.splitlines()[1:10] == [
         "version: 1",
         'created: "2024-01-02"',
         "hours_per_week: 2.5",
+        "scope: thorough",
         'goals: ["null", "wgan-gp"]',
         'known: ["yes"]',
         'interests: ["generative"]',
         "steps:",
         '  - id: "null"',
     ]
-    assert len(text.splitlines()) == 1 + 7 + 6 + 5 + 5
+    assert len(text.splitlines()) == 1 + 8 + 6 + 5 + 5
 
 
 @pytest.mark.parametrize(
     "edit, line, message",
     [
         (lambda t: t.replace("status: todo", "status: finished", 1), None, "status must be one of todo, done, skipped"),
-        (lambda t: t.replace('goals: ["b"]', 'goals: ["b"]]', 1), 5, "malformed YAML"),
+        (lambda t: t.replace('goals: ["b"]', 'goals: ["b"]]', 1), 6, "malformed YAML"),
+        (lambda t: t.replace("scope: standard", "scope: deep", 1), 5, "scope must be one of quick, standard, thorough"),
         (
             lambda t: t.replace("hours_per_week: 5", "hours_per_week: lots", 1),
             4,
@@ -245,7 +306,7 @@ def test_a_hand_broken_plan_names_its_line_and_is_left_untouched(tmp_path, edit,
     if line:
         assert f"{path}:{line}:" in text
     else:
-        assert info.value.problems[0].line > 8
+        assert info.value.problems[0].line > 9
     assert path.read_bytes() == before
 
 
@@ -317,28 +378,34 @@ def test_recommend_suggests_what_builds_on_done_work_and_matches_interests(make_
     )
     t = CatalogIndex.from_catalog(load_catalog(root, use_cache=False))
     plan = new_plan(t, ["b"], interests=["generative"])
-    assert recommend(t, plan) == []  # nothing done yet
+    # before anything is done: what builds on the plan, the interest first; as many as asked for
+    assert [r.id for r in recommend(t, plan)] == ["g", "h", "far"]
+    assert [r.id for r in recommend(t, plan, 2)] == ["g", "h"]
     set_status(t, plan, ["a", "b"], "done")
     found = recommend(t, plan)
-    assert [r.id for r in found] == ["g", "h"]
+    assert [r.id for r in found] == ["g", "h", "far"]
     assert any("matches your interest generative" in r for r in found[0].reasons)
     assert any("improves b (done)" in r for r in found[0].reasons)
+    assert found[-1].missing == ["h", "g"] and found[-1].score < found[1].score
 
 
 # --- the command line ---------------------------------------------------------------------------------
 
 
+def small_catalogue_files() -> dict[str, str]:
+    """d improves c improves b improves a; e improves b (the plan tests' small catalogue)."""
+    return {
+        "classification/a.yaml": entry_yaml("a", 2010),
+        "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
+        "classification/c.yaml": entry_yaml("c", 2012, ("b",)),
+        "generative/d.yaml": entry_yaml("d", 2013, ("c",), area="generative"),
+        "generative/e.yaml": entry_yaml("e", 2014, ("b",), area="generative"),
+    }
+
+
 @pytest.fixture
 def small_catalog(make_catalog):
-    return make_catalog(
-        {
-            "classification/a.yaml": entry_yaml("a", 2010),
-            "classification/b.yaml": entry_yaml("b", 2011, ("a",)),
-            "classification/c.yaml": entry_yaml("c", 2012, ("b",)),
-            "generative/d.yaml": entry_yaml("d", 2013, ("c",), area="generative"),
-            "generative/e.yaml": entry_yaml("e", 2014, ("b",), area="generative"),
-        }
-    )
+    return make_catalog(small_catalogue_files())
 
 
 def test_cli_round_trip(small_catalog, tmp_path):
@@ -370,7 +437,10 @@ def test_cli_round_trip(small_catalog, tmp_path):
         ("d", 3, "todo"),
     ]
     assert data["steps"][0]["page"] == "papers/b/" and data["steps"][0]["paper"].startswith("https://arxiv.org/abs/")
-    assert "leads to d" in data["steps"][0]["why"] and data["steps"][0]["exercise"]
+    assert data["steps"][0]["why"].endswith(
+        "Path: The paper called b → The paper called c → The paper called d (your goal)"
+    )
+    assert data["steps"][0]["exercise"] and "`" not in data["steps"][0]["exercise"]
     r = invoke(["plan", "next", "-p", str(plan)], small_catalog)
     assert r.exit_code == 0 and "b" in r.output and "exercise" in r.output
     r = invoke(["plan", "done", "b", "-p", str(plan), "--on", "2024-02-01"], small_catalog)
@@ -414,32 +484,39 @@ def test_cli_errors_are_clear(small_catalog, tmp_path):
     plan.write_text('version: 1\ngoals: ["d", "cc"]\nsteps: []\n')
     before = plan.read_bytes()
     r = invoke(["plan", "show", str(plan)], small_catalog)
-    assert r.exit_code == 1 and f"{plan}:2:14: goals[1]: unknown entry 'cc' (did you mean 'c'?)" in r.output
+    assert r.exit_code == 1 and f"{plan}:2:14: goals[1]: unknown goal 'cc' (did you mean 'c'?)" in r.output
     assert plan.read_bytes() == before
     invoke(["plan", "new", "--goal", "d", "-o", str(plan), "--force"], small_catalog)
     r = invoke(["plan", "done", "e", "-p", str(plan)], small_catalog)
     assert r.exit_code == 1 and "not a step of this plan" in r.output
 
 
-def test_show_replans_when_an_entry_is_added_on_the_path(small_catalog, tmp_path):
+def test_show_says_the_catalogue_changed_and_only_update_replans(small_catalog, tmp_path):
     plan = tmp_path / "plan.yaml"
     invoke(["plan", "new", "--goal", "d", "-o", str(plan)], small_catalog)
-    invoke(["plan", "done", "a", "-p", str(plan)], small_catalog)
+    assert invoke(["plan", "done", "b", "-p", str(plan), "--on", "2024-03-01"], small_catalog).exit_code == 0
     (small_catalog / "classification" / "c2.yaml").write_text(entry_yaml("c2", 2012, ("b",)))
     d = small_catalog / "generative" / "d.yaml"
     d.write_text(
         d.read_text().replace(
             "  - {from: c, relation: improves, note: better than c}",
             "  - {from: c, relation: improves, note: better than c}\n"
-            "  - {from: c2, relation: uses, note: takes c2's trick}",
+            "  - {from: c2, relation: extends, note: takes c2's trick}",
         )
     )
+    before = plan.read_bytes()
     r = invoke(["plan", "show", str(plan)], small_catalog)
+    assert r.exit_code == 0, r.output
+    assert "catalogue changed" in r.stderr and "alphatree plan update" in r.stderr
+    assert plan.read_bytes() == before  # show is read-only
+    r = invoke(["plan", "update", "-p", str(plan)], small_catalog)
     assert r.exit_code == 0, r.output
     assert "new step c2" in r.output
     data = json.loads(invoke(["plan", "show", str(plan), "--json"], small_catalog).stdout)
-    assert [s["id"] for s in data["steps"]] == ["a", "b", "c", "c2", "d"]
-    assert data["steps"][0]["status"] == "done"
+    assert [s["id"] for s in data["steps"]] == ["b", "c", "c2", "d"]
+    assert (data["steps"][0]["status"], data["steps"][0]["done_on"]) == ("done", "2024-03-01")
+    r = invoke(["plan", "show", str(plan)], small_catalog)
+    assert "catalogue changed" not in r.stderr
 
 
 def test_markdown_export_for_the_site_links_entry_pages(small_catalog, tmp_path):
@@ -490,3 +567,25 @@ def test_planner_page_embeds_the_catalogue_safely(make_catalog):
     body = page[start : page.index("</script>", start)]
     assert json.loads(body) == browser_catalog(t)  # the whole JSON, not cut short by the title
     assert '<script src="../planner/planner.js"></script>' in page
+
+
+def test_exercises_match_what_is_implemented(table):
+    """The exercise reads the implementations as they are now (registry_scan), never a stale flag."""
+    from alphatree.plan import exercise
+    from alphatree.registry_scan import scan
+
+    registered: dict[str, list] = {}
+    for model in scan().values():
+        registered.setdefault(model.entry, []).append(model)
+    for ident, paper in table.papers.items():
+        ex = exercise(paper)
+        assert "`" not in str(ex["text"]), ident  # plain text: the browser and the CLI show it as it is
+        if ident in registered:
+            first = sorted(registered[ident], key=lambda m: (m.check, m.name))[0]
+            assert ex["command"] == f"alphatree verify {first.name}", ident
+            assert f"implementations/{first.path.name}" in str(ex["text"]) and "no implementation" not in str(
+                ex["text"]
+            )
+            assert ("worked out by hand" in str(ex["text"])) == first.check, ident
+        else:
+            assert ex["command"] is None and "no implementation yet" in str(ex["text"]), ident

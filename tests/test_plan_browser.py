@@ -49,8 +49,8 @@ def table(site):
 
 def test_the_page_gives_the_shared_vectors_plans(page):
     got = page.evaluate(
-        """(v) => v.cases.map(c =>
-               window.AlphaTreePlanner.orderPlan(v.catalogue, c.goals, c.known, c.hours_per_week, c.done))""",
+        """(v) => v.cases.map(c => window.AlphaTreePlanner.orderPlan(
+               v.catalogue, c.goals, c.known, c.hours_per_week, c.done, c.scope, c.keep))""",
         VECTORS,
     )
     assert len(got) == len(VECTORS["cases"])
@@ -62,21 +62,31 @@ def test_the_page_gives_the_cli_plan_on_its_own_catalogue(page, table):
     from alphatree.plan import order_plan
 
     deepest = sorted(table.papers, key=lambda i: (-len(table.dependencies(i)), -table.papers[i].year, i))[:8]
-    cases = [{"goals": [g], "known": [], "hours_per_week": 5} for g in deepest]
+    cases = [
+        {"goals": [g], "known": [], "hours_per_week": 5, "scope": scope}
+        for g in deepest
+        for scope in ("quick", "standard", "thorough")
+    ]
     cases.append(
-        {"goals": deepest[:2], "known": [d.id for d in table.dependencies(deepest[0])][:1], "hours_per_week": 3}
+        {
+            "goals": deepest[:2],
+            "known": [d.id for d in table.dependencies(deepest[0])][:1],
+            "hours_per_week": 3,
+            "scope": "standard",
+        }
     )
     got = page.evaluate(
         """(cases) => { const d = JSON.parse(document.getElementById('at-planner-data').textContent);
                return cases.map(c =>
-                 window.AlphaTreePlanner.orderPlan(d, c.goals, c.known, c.hours_per_week, [])); }""",
+                 window.AlphaTreePlanner.orderPlan(d, c.goals, c.known, c.hours_per_week, [], c.scope)); }""",
         cases,
     )
     for case, steps in zip(cases, got):
         goals = case["goals"]
         known = [k for k in case["known"] if k not in goals]
         expected = [
-            {"id": i, "week": w, "why": why} for i, w, why in order_plan(table, goals, known, case["hours_per_week"])
+            {"id": i, "week": w, "why": why}
+            for i, w, why in order_plan(table, goals, known, case["hours_per_week"], scope=case["scope"])
         ]
         assert steps == expected
 
@@ -162,3 +172,80 @@ def test_a_plan_file_from_the_cli_imports(page, table, tmp_path):
     page.wait_for_selector("#at-message.at-bad")
     assert "line 4" in page.text_content("#at-message")
     assert len(_steps_on_page(page)) == len(plan.steps)
+    # a file naming an entry the catalogue lacks: the file's name and the line, and the plan on the page stays
+    unknown = tmp_path / "unknown.yaml"
+    text = path.read_text()
+    unknown.write_text(text.replace(f'id: "{plan.steps[1].id}"', 'id: "no-such-paper"'))
+    line = unknown.read_text().splitlines().index('  - id: "no-such-paper"') + 1
+    page.set_input_files("#at-import", str(unknown))
+    page.wait_for_function("() => document.querySelector('#at-message').textContent.includes('no-such-paper')")
+    message = page.text_content("#at-message")
+    assert message.startswith("unknown.yaml: ") and f"line {line}: step 'no-such-paper'" in message
+    assert len(_steps_on_page(page)) == len(plan.steps)
+
+
+def test_the_page_reads_well(page):
+    """Issue 15's list: inputs with visible borders, a header whose cells do not run together, week
+    numbering that runs on, exercises without raw backticks that match what is implemented."""
+    from alphatree.plan import exercise
+    from alphatree.site.planner import from_browser
+
+    for selector in ("#at-hours", "#at-filter", "#at-scope"):
+        width = page.eval_on_selector(selector, "e => parseFloat(getComputedStyle(e).borderTopWidth)")
+        colour = page.eval_on_selector(selector, "e => getComputedStyle(e).borderTopColor")
+        assert width >= 1 and colour not in ("transparent", "rgba(0, 0, 0, 0)"), selector
+    boxes = page.eval_on_selector_all(
+        "table.at-choices thead th",
+        """els => els.map(e => { const r = document.createRange(); r.selectNodeContents(e);
+                                 const b = r.getBoundingClientRect(); return [b.left, b.right]; })""",
+    )
+    assert all(nxt[0] - cur[1] >= 8 for cur, nxt in zip(boxes, boxes[1:])), boxes  # text apart, not "I know itGoal"
+    data = page.evaluate("() => JSON.parse(document.getElementById('at-planner-data').textContent)")
+    goal = "stylegan2" if "stylegan2" in data["entries"] else sorted(data["entries"])[-1]
+    page.check(f"input[data-goal='{goal}']")
+    page.fill("#at-hours", "5")
+    page.click("#at-make")
+    page.wait_for_selector("li[data-step]")
+    starts = page.eval_on_selector_all("ol.at-steps", "els => els.map(e => [e.start, e.children.length])")
+    assert len(starts) > 1
+    running = 1
+    for start, count in starts:
+        assert start == running  # week 2 goes on from where week 1 stopped
+        running += count
+    table = from_browser(data)
+    for ident, text, code in page.eval_on_selector_all(
+        "li[data-step]",
+        """els => els.map(e => [e.dataset.step, e.querySelector('.at-exercise').textContent,
+                                 (e.querySelector('.at-exercise code') || {}).textContent || null])""",
+    ):
+        assert "`" not in text
+        expected = exercise(table.papers[ident])
+        assert code == expected["command"] and text.startswith("exercise: " + str(expected["text"]))
+
+
+def test_ticking_changes_statuses_and_only_update_replans(page):
+    data = page.evaluate("() => JSON.parse(document.getElementById('at-planner-data').textContent)")
+    goal = "stylegan2" if "stylegan2" in data["entries"] else sorted(data["entries"])[-1]
+    page.check(f"input[data-goal='{goal}']")
+    page.click("#at-make")
+    page.wait_for_selector("li[data-step]")
+    before = _steps_on_page(page)
+    first = before[0][0]
+    page.check(f"input[data-done='{first}']")
+    after = _steps_on_page(page)
+    assert [(s, w) for s, w, _ in after] == [(s, w) for s, w, _ in before] and after[0][2]
+    # a stored plan the catalogue has moved past: shown as it is, with an update button; storage untouched
+    stored = page.evaluate(
+        """() => { const p = JSON.parse(localStorage.getItem('alphatree.plan.v1'));
+                   p.steps = p.steps.slice(1).concat([p.steps[0]]).map((s, i) => Object.assign(s, {week: i + 1}));
+                   localStorage.setItem('alphatree.plan.v1', JSON.stringify(p));
+                   return localStorage.getItem('alphatree.plan.v1'); }"""
+    )
+    page.reload()
+    page.wait_for_selector("#at-update")
+    assert page.evaluate("() => localStorage.getItem('alphatree.plan.v1')") == stored
+    page.click("#at-update")
+    page.wait_for_selector("li[data-step]")
+    updated = _steps_on_page(page)
+    assert [s for s, _, _ in updated] == [s for s, _, _ in before]
+    assert dict((s, done) for s, _, done in updated)[first] is True  # progress kept

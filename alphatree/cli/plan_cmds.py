@@ -1,7 +1,9 @@
-"""Plan commands: ``alphatree plan new|show|next|done|skip|status|recommend|export``.
+"""Plan commands: ``alphatree plan new|show|next|done|skip|status|recommend|update|add-goal|export``.
 
-Each command reads the plan file, calls :mod:`alphatree.plan`, writes the file back atomically when
-something changed, and prints. The plan file defaults to ``./plan.yaml`` (or ``$ALPHATREE_PLAN``).
+Each command reads the plan file, calls :mod:`alphatree.plan` and prints. Read-only commands (show, next,
+status, recommend, export) never write the plan; done and skip change statuses only; re-planning happens
+only on 'plan update' and 'plan add-goal', which keep done and skipped steps. Writes are atomic. The plan
+file defaults to ``./plan.yaml`` (or ``$ALPHATREE_PLAN``).
 """
 
 from __future__ import annotations
@@ -26,35 +28,49 @@ PLAN_OPTION = typer.Option(
 
 
 def _load(path: Path):
-    """Read the plan and re-plan it against the catalogue; save it when the re-plan changed something."""
-    from alphatree.plan import dump_plan, load_plan, replan, save_plan
+    """Read the plan for a read-only command: never writes it.
+
+    Former ids show as their current ids; an id the catalogue lacks is an error naming the file and line.
+    When the catalogue has changed since the plan was made, a note on stderr says to run 'plan update'.
+    """
+    from alphatree.plan import current_ids, dump_plan, load_plan, replan
 
     index = options.catalog_index()
-    before = load_plan(path)
-    plan = replan(index, before)
-    if dump_plan(plan) != dump_plan(before):
-        save_plan(plan, path)
+    plan = current_ids(index, load_plan(path))
+    fresh = replan(index, plan)
+    if [(s.id, s.week) for s in fresh.steps] != [(s.id, s.week) for s in plan.steps] or (
+        fresh.changes and dump_plan(fresh) != dump_plan(plan)
+    ):
+        _print_stale(path)
     return index, plan
 
 
-def _as_json_or_changes(plan, path: Path, as_json: bool, data) -> bool:
-    """With --json print ``data`` and say so (True); else print what the re-plan changed (False)."""
-    if as_json:
-        options.print_json(data)
-        return True
-    _print_changes(plan, path)
-    return False
+def _print_stale(path: Path) -> None:
+    from rich.markup import escape
+
+    options.console(stderr=True).print(
+        "[yellow]The catalogue changed since this plan was made (or its steps were edited by hand): "
+        f"'alphatree plan update -p {escape(str(path))}' re-plans it, keeping your progress "
+        "('--dry-run' shows what would change).[/]"
+    )
 
 
 def _print_changes(plan, path: Path) -> None:
-    if not plan.changes:
-        return
     con = options.console(stderr=True)
     from rich.markup import escape
 
-    con.print(f"[yellow]The catalogue changed; {escape(str(path))} was re-planned around your progress:[/]")
+    if not plan.changes:
+        con.print(f"{escape(str(path))}: nothing changed")
+        return
+    con.print(f"{escape(str(path))} was re-planned around your progress:")
     for change in plan.changes:
-        con.print(f"  [yellow]•[/] {escape(change)}")
+        con.print(f"  • {escape(change)}")
+
+
+SCOPE_HELP = (
+    "How wide the plan is: quick (the goal's parents and their background), standard (what a course would "
+    "teach first) or thorough (everything the goal builds on, and what it uses)."
+)
 
 
 @plan_app.command("new")
@@ -65,27 +81,34 @@ def new(
         [], "--interest", "-i", help="Area or tag you care about (for 'plan recommend')."
     ),
     hours_per_week: float = typer.Option(5.0, "--hours-per-week", "-w", help="Study hours per week.", min=0.1),
+    scope: str = typer.Option("standard", "--scope", "-s", help=SCOPE_HELP),
     output: Path = typer.Option(Path("plan.yaml"), "--output", "-o", help="Plan file to write.", dir_okay=False),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing plan file (its progress is lost)."),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Overwrite an existing plan file: its progress is lost (see 'plan add-goal')."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
-    """Make a plan: every prerequisite of the goals you do not know yet, in order, in weeks.
+    """Make a plan: the goal's core chain and what it needs that you do not know yet, in order, in weeks.
 
-    Example: [bold]alphatree plan new --goal wgan-gp --know lenet --know alexnet --hours-per-week 5 -o plan.yaml[/]
+    Example: [bold]alphatree plan new --goal stylegan2 --know lenet --hours-per-week 5 -o plan.yaml[/]
     """
     from alphatree.plan import PlanError, new_plan, plan_json, save_plan
 
     if output.exists() and not force:
-        raise PlanError(f"{output} already exists; use 'alphatree plan show -p {output}', or --force to start again")
+        raise PlanError(
+            f"{output} already exists: add a goal to it with 'alphatree plan add-goal ID -p {output}' (keeps your "
+            f"progress), or write a new plan with -o OTHER.yaml"
+        )
     index = options.catalog_index()
-    plan = new_plan(index, goal, know, interest, hours_per_week)
+    plan = new_plan(index, goal, know, interest, hours_per_week, scope=scope)
     save_plan(plan, output)
     if as_json:
         options.print_json(plan_json(index, plan))
         return
     p = plan.progress()
     typer.echo(
-        f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks at {hours_per_week:g} h/week"
+        f"wrote {output}: {p['steps']} steps, {p['hours']:g} hours over {p['weeks']} weeks "
+        f"at {hours_per_week:g} h/week ({plan.scope} scope)"
     )
     _print_weeks(index, plan, limit_weeks=2)
     typer.echo(f"next: alphatree plan next -p {output}")
@@ -122,7 +145,7 @@ def show(
         False, "--json", help="Print an object with progress and a 'steps' array (id, week, status, why, ...)."
     ),
 ) -> None:
-    """Show the plan by week with progress; re-plans first if the catalogue changed, and says what changed.
+    """Show the plan by week with progress (read-only: 'plan update' re-plans).
 
     Example: [bold]alphatree plan show plan.yaml[/]
     """
@@ -130,7 +153,8 @@ def show(
 
     path = plan_file or plan_opt
     index, plan = _load(path)
-    if _as_json_or_changes(plan, path, as_json, plan_json(index, plan)):
+    if as_json:
+        options.print_json(plan_json(index, plan))
         return
     from rich.markup import escape
 
@@ -138,7 +162,7 @@ def show(
     p = plan.progress()
     goals = ", ".join(index.papers[g].name for g in plan.goals)
     con.print(
-        f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, "
+        f"[bold]Plan for {escape(goals)}[/] [dim]({escape(str(path))}, {plan.hours_per_week:g} h/week, {plan.scope}, "
         f"created {escape(plan.created)})[/]"
     )
     con.print(
@@ -167,7 +191,8 @@ def next_(
 
     index, plan = _load(plan_opt)
     steps = [step_details(index, s) for s in next_steps(plan, count)]
-    if _as_json_or_changes(plan, plan_opt, as_json, steps):
+    if as_json:
+        options.print_json(steps)
         return
     if not steps:
         typer.echo("nothing left to do: every step is done or skipped. Try 'alphatree plan recommend'.")
@@ -188,16 +213,12 @@ def next_(
 
 
 def _mark(ids: list[str], status: str, plan_opt: Path, on: str | None) -> None:
-    from alphatree.plan import save_plan, set_status
+    """Change statuses and save; nothing is re-planned ('plan update' does that)."""
+    from alphatree.plan import current_ids, load_plan, save_plan, set_status
 
-    index, plan = _load(plan_opt)
-    _print_changes(plan, plan_opt)
+    index = options.catalog_index()
+    plan = current_ids(index, load_plan(plan_opt))
     changed = set_status(index, plan, ids, status, on)
-    if status == "done":  # a finished step covers its background: re-plan around it
-        from alphatree.plan import replan
-
-        plan = replan(index, plan)
-        _print_changes(plan, plan_opt)
     save_plan(plan, plan_opt)
     p = plan.progress()
     typer.echo(f"{', '.join(changed)}: {status} · {p['percent']:g}% of the plan done or skipped")
@@ -241,7 +262,8 @@ def status(
     """
     index, plan = _load(plan_opt)
     p = plan.progress()
-    if _as_json_or_changes(plan, plan_opt, as_json, p):
+    if as_json:
+        options.print_json(p)
         return
     week = f"week {p['current_week']} of {p['weeks']}" if p["current_week"] else "all weeks finished"
     options.console().print(
@@ -256,9 +278,9 @@ def recommend(
     count: int = typer.Option(5, "--count", "-n", help="How many to suggest.", min=1),
     as_json: bool = typer.Option(False, "--json", help="Print the suggestions as a JSON array."),
 ) -> None:
-    """The best entries to study beyond your goals, given what you know and did and your interests.
+    """The COUNT best entries to study beyond your goals, given what you know and did and your interests.
 
-    Example: [bold]alphatree plan recommend -n 3[/]
+    Example: [bold]alphatree plan recommend -n 3[/], then [bold]alphatree plan add-goal ID[/]
     """
     from alphatree.plan import recommend as suggest
 
@@ -275,10 +297,11 @@ def recommend(
         }
         for r in found
     ]
-    if _as_json_or_changes(plan, plan_opt, as_json, rows):
+    if as_json:
+        options.print_json(rows)
         return
     if not found:
-        typer.echo("nothing to recommend yet: mark steps done ('alphatree plan done ID') or add --know entries")
+        typer.echo("nothing to recommend: every entry of the catalogue is in your plan or known")
         return
     from rich.markup import escape
 
@@ -287,7 +310,51 @@ def recommend(
         n = index.papers[r.id]
         con.print(f"[bold]{escape(n.name)}[/] ({n.year}) [dim]{r.id} · score {r.score:g}[/]")
         con.print("  " + escape("; ".join(r.reasons)))
-    con.print("[dim]add one to the plan: alphatree plan new --goal ID ... --force (or a second plan file)[/]")
+    con.print(
+        f"[dim]add one to your plan (keeps your progress): "
+        f"alphatree plan add-goal {escape(found[0].id)} -p {escape(str(plan_opt))}[/]"
+    )
+
+
+@plan_app.command("update")
+def update(
+    plan_opt: Path = PLAN_OPTION,
+    scope: str | None = typer.Option(
+        None, "--scope", "-s", help="Change the scope: quick, standard or thorough (see 'plan new --help')."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would change; write nothing."),
+) -> None:
+    """Re-plan against the current catalogue, keeping every done and skipped step; say what changed.
+
+    Example: [bold]alphatree plan update[/]; [bold]alphatree plan update --scope thorough[/]
+    """
+    _replan(plan_opt, dry_run, scope=scope)
+
+
+def _replan(plan_opt: Path, dry_run: bool = False, **how) -> None:
+    """Re-plan the file around its progress (``how``: scope or add_goals), say what changed, save."""
+    from alphatree.plan import load_plan, replan, save_plan
+
+    plan = replan(options.catalog_index(), load_plan(plan_opt), **how)
+    _print_changes(plan, plan_opt)
+    if dry_run:
+        typer.echo("dry run: nothing written")
+        return
+    save_plan(plan, plan_opt)
+    p = plan.progress()
+    typer.echo(f"wrote {plan_opt}: {p['steps']} steps, {p['done']} done, {p['skipped']} skipped, {p['todo']} to do")
+
+
+@plan_app.command("add-goal")
+def add_goal(
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Entries to add as goals."),
+    plan_opt: Path = PLAN_OPTION,
+) -> None:
+    """Add goals to the plan and re-plan around your progress (done and skipped steps are kept).
+
+    Example: [bold]alphatree plan add-goal biggan[/]
+    """
+    _replan(plan_opt, add_goals=ids)
 
 
 @plan_app.command("export")

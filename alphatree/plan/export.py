@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from alphatree.plan.planner import Plan, exercise
-from alphatree.site.text import esc, front_matter, md_code, md_external
+from alphatree.site.text import esc, front_matter, md_external
 
 if TYPE_CHECKING:  # pragma: no cover
     from alphatree.index import CatalogIndex
@@ -39,7 +39,7 @@ def plan_markdown(index: CatalogIndex, plan: Plan, *, site_prefix: str | None = 
         L.append(front_matter(esc("Study plan: " + ", ".join(plan.goals))).rstrip("\n") + "\n")
     L += [f"# Study plan: {names(plan.goals)}", ""]
     L.append(
-        f"- Created {esc(plan.created)}; {_hours(plan.hours_per_week)} hours a week; "
+        f"- Created {esc(plan.created)}; {_hours(plan.hours_per_week)} hours a week; {plan.scope} scope; "
         f"{p['weeks']} weeks, {_hours(p['hours'])} hours in all."
     )
     if plan.known:
@@ -77,7 +77,9 @@ def plan_markdown(index: CatalogIndex, plan: Plan, *, site_prefix: str | None = 
             f"{_hours(s.hours)} h){status}{tail}"
         )
         L.append(f"    - Why: {esc(s.why)}")
-        L.append(f"    - Exercise: {md_code(exercise(paper))}")
+        ex = exercise(paper)
+        command = f": `{ex['command']}`" if ex["command"] else ""
+        L.append(f"    - Exercise: {esc(str(ex['text']))}{command}")
     if plan.steps:
         L.append("")
     return "\n".join(L)

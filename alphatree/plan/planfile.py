@@ -1,7 +1,8 @@
 """The plan file: a small YAML file the learner owns, read and written with the YAML library.
 
-Format (version 1), in this order: ``version``, ``created``, ``hours_per_week``, ``goals``, ``known``,
-``interests`` (one-line lists of ids), then ``steps``, each with ``id``, ``week``, ``hours``, ``status``
+Format (version 1), in this order: ``version``, ``created``, ``hours_per_week``, ``scope`` (``quick``,
+``standard`` or ``thorough``; ``standard`` when absent), ``goals``, ``known``, ``interests`` (one-line
+lists of ids), then ``steps``, each with ``id``, ``week``, ``hours``, ``status``
 (``todo``/``done``/``skipped``), ``why`` and, once done, ``done_on``. Ids, dates and reasons are
 double-quoted, so an id such as ``null`` or ``yes`` reads back as itself; the browser planner
 (``site/planner/planner.js``) exports and imports the same text.
@@ -22,7 +23,9 @@ import yaml
 
 from alphatree.plan.planner import (
     DEFAULT_HOURS_PER_WEEK,
+    DEFAULT_SCOPE,
     PLAN_VERSION,
+    SCOPES,
     STATUSES,
     Plan,
     PlanError,
@@ -80,6 +83,7 @@ def dump_plan(plan: Plan) -> str:
         "version": plan.version,
         "created": _Quoted(plan.created),
         "hours_per_week": plain_number(plan.hours_per_week),
+        "scope": plan.scope,
         "goals": _ids(plan.goals),
         "known": _ids(plan.known),
         "interests": _ids(plan.interests),
@@ -98,7 +102,7 @@ def save_plan(plan: Plan, path: Path | str) -> None:
     write_text(path, dump_plan(plan))
 
 
-_TOP = {"version", "created", "hours_per_week", "goals", "known", "interests", "steps"}
+_TOP = {"version", "created", "hours_per_week", "scope", "goals", "known", "interests", "steps"}
 _STEP = {"id", "week", "hours", "status", "why", "done_on"}
 
 
@@ -166,6 +170,10 @@ def parse_plan(text: str, display: str) -> Plan:
     if isinstance(hpw, bool) or not isinstance(hpw, (int, float)) or not (hpw > 0) or not math.isfinite(hpw):
         bad(("hours_per_week",), f"hours_per_week must be a positive number (got {hpw!r})")
         hpw = DEFAULT_HOURS_PER_WEEK
+    scope = data.get("scope", DEFAULT_SCOPE)
+    if scope not in SCOPES:
+        bad(("scope",), f"scope must be one of {', '.join(SCOPES)} (got {scope!r})")
+        scope = DEFAULT_SCOPE
     created = data.get("created", "")
     if isinstance(created, (_dt.date, _dt.datetime)):
         created = created.isoformat()
@@ -212,7 +220,12 @@ def parse_plan(text: str, display: str) -> Plan:
         steps.append(Step(ident, week, float(hours), status, str(why or ""), str(done_on) if done_on else None))
     if problems:
         raise PlanFileError(problems)
-    places = {("goals", i): doc.where(("goals", i)) for i in range(len(goals))}
+    places = {
+        (name, i): doc.where((name, i)) for name, ids in (("goals", goals), ("known", known)) for i in range(len(ids))
+    }
+    for i, item in enumerate(raw_steps):
+        if isinstance(item, dict) and "id" in item:
+            places[("steps", i)] = doc.where(("steps", i, "id"))
     return Plan(
         goals=goals,
         known=known,
@@ -220,6 +233,7 @@ def parse_plan(text: str, display: str) -> Plan:
         hours_per_week=float(hpw),
         created=str(created or ""),
         steps=steps,
+        scope=str(scope),
         source=display,
         places=places,
     )

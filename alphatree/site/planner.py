@@ -1,9 +1,11 @@
 """The site's offline planner page (``plan/index.md``) and the catalogue it embeds for ``planner.js``.
 
 The page carries :func:`browser_catalog` as JSON: per entry what the algorithm and the page need
-(``deps`` is :meth:`CatalogIndex.dependencies` as ``[id, kind, relation, note]``), the aliases, the
-areas, and ``names``: every short name, model name and title and entry title (lower-cased) with the id
-:meth:`CatalogIndex.resolve` gives it, so the browser resolves a name exactly as the command line does
+(``parents``: the lineage edges as ``[id, relation, note]`` in the entry's order; ``prerequisites``: the
+curated ids in order; ``exercise``: ``{text, command}`` from what is implemented now), the aliases, the
+areas, the scopes with their depths, and ``names``: every short name, model name and title and entry
+title (lower-cased) with the id :meth:`CatalogIndex.resolve` gives it, so the browser resolves a name
+exactly as the command line does
 (id, then former id, then ``names``). :func:`from_browser` is the inverse, for the shared test vectors.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from alphatree.index import CatalogIndex, Edge, PaperInfo
-from alphatree.plan.planner import PLAN_VERSION, exercise, plain_number
+from alphatree.plan.planner import CORE_RELATIONS, PLAN_VERSION, SCOPE_DEPTH, exercise, plain_number
 from alphatree.site.text import attr, script_json
 
 
@@ -42,7 +44,8 @@ def browser_catalog(index: CatalogIndex) -> dict[str, Any]:
             "difficulty": p.difficulty,
             "hours": plain_number(p.hours),
             "area": p.area,
-            "deps": [[d.id, d.kind, d.relation, d.note] for d in index.dependencies(ident)],
+            "parents": [[e.parent, e.relation, e.note] for e in index.parents.get(ident, ())],
+            "prerequisites": list(p.prerequisites),
             "paper": p.paper_url,
             "exercise": exercise(p),
         }
@@ -52,6 +55,15 @@ def browser_catalog(index: CatalogIndex) -> dict[str, Any]:
         "aliases": dict(sorted(index.aliases.items())),
         "areas": index.areas,
         "names": resolver_names(index),
+        **algorithm_constants(),
+    }
+
+
+def algorithm_constants() -> dict[str, Any]:
+    """The planner's rules as data, so the browser reads them from the page instead of repeating them."""
+    return {
+        "scopes": {name: list(depths) for name, depths in SCOPE_DEPTH.items()},
+        "core_relations": sorted(CORE_RELATIONS),
     }
 
 
@@ -60,7 +72,6 @@ def from_browser(data: dict[str, Any]) -> CatalogIndex:
     papers: dict[str, PaperInfo] = {}
     parents: dict[str, list[Edge]] = {}
     for ident, e in data["entries"].items():
-        deps = e["deps"]
         papers[ident] = PaperInfo(
             id=ident,
             title=e["title"],
@@ -76,9 +87,9 @@ def from_browser(data: dict[str, Any]) -> CatalogIndex:
             summary="",
             difficulty=int(e["difficulty"]),
             hours=float(e["hours"]),
-            prerequisites=tuple(d[0] for d in deps if d[1] == "prerequisite"),
+            prerequisites=tuple(e["prerequisites"]),
         )
-        parents[ident] = [Edge(d[0], ident, d[2], d[3]) for d in deps if d[1] == "lineage"]
+        parents[ident] = [Edge(parent, ident, relation, note) for parent, relation, note in e["parents"]]
     return CatalogIndex(papers, parents, aliases=dict(data.get("aliases", {})), areas=dict(data.get("areas", {})))
 
 
@@ -96,9 +107,10 @@ def planner_page(
             "",
             "# Plan your study",
             "",
-            "Tick what you know, pick your goals and your hours a week: the planner orders every paper you need, "
-            "each after what it builds on, in weeks. It runs in your browser (no server); progress stays in this "
-            "browser, and you can export the plan file to use with `alphatree plan` on the command line.",
+            "Tick what you know, pick your goals, a scope and your hours a week: the planner picks what your goals "
+            "build on (their core chain and the curated prerequisites, less what you know), orders each paper after "
+            "what it builds on, and spreads them over weeks. It runs in your browser (no server); progress stays in "
+            "this browser, and you can export the plan file to use with `alphatree plan` on the command line.",
             "",
             f'<link rel="stylesheet" href="{attr(style)}">',
             '<div id="at-planner" class="at-planner"><noscript>The planner needs JavaScript; '
