@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic_core import ErrorDetails
 from alphatree import cache
 from alphatree.problems import CatalogError, Problem, close_matches, did_you_mean
 from alphatree.registry_scan import RegisteredModel, scan
-from alphatree.rules import VocabularyPlaces, check_catalog
+from alphatree.rules import FailedEntry, VocabularyPlaces, check_catalog
 from alphatree.schema import Area, Concept, Dataset, Entry, Metric, Task, Vocabulary
 from alphatree.yaml_source import SourceDocument, dotted, read_yaml
 
@@ -157,10 +158,14 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
     shown_names = [
         str(p.relative_to(root)) if shown_root == "." else os.path.join(shown_root, p.relative_to(root)) for p in files
     ]
+    failed: dict[str, FailedEntry] = {}  # entry files that did not load, by id (or file name)
     for path, doc in zip(files, _read_all(files, shown_names)):
         rel = path.relative_to(root)
         problems.extend(doc.problems)
         if doc.problems and doc.data is None:
+            if rel.parts[0] != VOCABULARY_DIR:
+                ident, concepts = _salvage(path)
+                failed.setdefault(ident, FailedEntry(doc.path, concepts))
             continue
         (vocab_docs if rel.parts[0] == VOCABULARY_DIR else entry_docs).append(doc)
 
@@ -171,6 +176,8 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
     for doc in entry_docs:
         entry = _parse_entry(doc, problems)
         if entry is None:
+            ident, concepts = _what_it_would_be(doc)
+            failed.setdefault(ident, FailedEntry(doc.path, concepts))
             continue
         if entry.id in entries:
             first = entry_docs_by_id[entry.id].path
@@ -217,9 +224,128 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
         paths={p.id: p for p in vocabulary.paths},
         registry=registry,
     )
-    check_catalog(catalog, entry_docs_by_id, problems, vocab_where)
+    check_catalog(
+        catalog, entry_docs_by_id, problems, vocab_where, {k: v for k, v in failed.items() if k not in entries}
+    )
     if problems:
-        raise CatalogError(problems)
+        partial, left_out = _valid_part(catalog, problems, entry_docs_by_id)
+        raise CatalogError(problems, partial=partial, failed=[*left_out, *(k for k in failed if k not in entries)])
+    _summarise(catalog)
+    return catalog
+
+
+def load_catalog_lenient(
+    root: Path | str | None = None, *, use_cache: bool = True
+) -> tuple[Catalog, CatalogError | None]:
+    """The catalogue for read-only commands: all of it when it is valid, else its valid part with the error.
+
+    The valid part holds every entry with no problem of its own; references from it to the entries left
+    out are dropped, so queries on it never meet an unknown id. Raises :class:`CatalogError` when there is
+    no valid part to show (no catalogue folder, no entries, a broken vocabulary file).
+    """
+    try:
+        return load_catalog(root, use_cache=use_cache), None
+    except CatalogError as exc:
+        if exc.partial is None or not len(exc.partial):
+            raise
+        return exc.partial, exc
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_]+):")
+_LIST_ID = re.compile(r"^\s*-\s*(?:\{\s*)?id:\s*['\"]?([a-z0-9]+(?:-[a-z0-9]+)*)")
+
+
+def _salvage(path: Path) -> tuple[str, tuple[str, ...]]:
+    """The id and introduced concept ids of an entry file that is not even valid YAML, read line by line, so
+    that references to it are recognised as references to a failed entry (never an error of their own)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return path.stem, ()
+    ident, concepts, block = path.stem, [], ""
+    for line in lines:
+        top = _TOP_KEY.match(line)
+        if top:
+            block = top.group(1)
+            if block == "id":
+                ident = line.split(":", 1)[1].strip().strip("'\"") or ident
+            continue
+        found = _LIST_ID.match(line) if block == "introduces" else None
+        if found:
+            concepts.append(found.group(1))
+    return ident, tuple(concepts)
+
+
+def _what_it_would_be(doc: SourceDocument) -> tuple[str, tuple[str, ...]]:
+    """The id (else the file name) and the introduced concept ids of an entry file that failed to load."""
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    raw_id = data.get("id")
+    ident = raw_id if isinstance(raw_id, str) else Path(doc.path).stem
+    introduces = data.get("introduces")
+    items: list[Any] = introduces if isinstance(introduces, list) else []
+    concepts = tuple(str(c["id"]) for c in items if isinstance(c, dict) and isinstance(c.get("id"), str))
+    return ident, concepts
+
+
+def _valid_part(
+    catalog: Catalog, problems: list[Problem], docs: dict[str, SourceDocument]
+) -> tuple[Catalog | None, list[str]]:
+    """The entries with no problem of their own, their references to the others dropped; and the ids left out.
+
+    None when a vocabulary file has a problem: every entry leans on the vocabulary, so nothing is shown.
+    """
+    bad_files = {p.path for p in problems}
+    if any(Path(p.path).parent.name == VOCABULARY_DIR or not p.path.endswith((".yaml", ".yml")) for p in problems):
+        return None, []
+    kept_ids = {eid for eid, doc in docs.items() if doc.path not in bad_files}
+    left_out = sorted(set(catalog.entries) - kept_ids)
+    concepts = {
+        cid: c for cid, c in catalog.concepts.items() if catalog.concept_origin.get(cid, None) in (None, *kept_ids)
+    }
+    entries: dict[str, Entry] = {}
+    for eid in kept_ids:
+        e = catalog.entries[eid]
+        learning = e.learning.model_copy(
+            update={"prerequisites": [p for p in e.learning.prerequisites if p in kept_ids]}
+        )
+        entries[eid] = e.model_copy(
+            update={
+                "lineage": [edge for edge in e.lineage if edge.from_ in kept_ids],
+                "learning": learning,
+                "uses": [c for c in e.uses if c in concepts],
+                "datasets": [d for d in e.datasets if d in catalog.datasets],
+                "results": [
+                    r
+                    for r in e.results
+                    if r.task in catalog.tasks and r.dataset in catalog.datasets and r.metric in catalog.metrics
+                ],
+            }
+        )
+    order = [eid for eid in catalog.entries if eid in entries]
+    partial = Catalog(
+        root=catalog.root,
+        entries=EntryTable({eid: entries[eid] for eid in order}),
+        files={eid: f for eid, f in catalog.files.items() if eid in entries},
+        areas=catalog.areas,
+        tasks=catalog.tasks,
+        datasets=catalog.datasets,
+        metrics=catalog.metrics,
+        concepts=concepts,
+        concept_origin={cid: eid for cid, eid in catalog.concept_origin.items() if eid in entries},
+        paths={
+            pid: lp.model_copy(update={"steps": [s for s in lp.steps if s.entry in entries]})
+            for pid, lp in catalog.paths.items()
+        },
+        aliases={a: eid for a, eid in catalog.aliases.items() if eid in entries},
+        registry=catalog.registry,
+    )
+    _summarise(partial)
+    return partial, left_out
+
+
+def _summarise(catalog: Catalog) -> None:
+    """The counts 'validate' prints, kept with the catalogue (and its cache)."""
+    entries = catalog.entries
     models = [m for e in entries.values() for m in e.models]
     catalog.summary = {
         "entries": len(entries),
@@ -231,7 +357,6 @@ def _load(root: Path, files: list[Path], registry: dict[str, RegisteredModel]) -
         "results": sum(len(e.results) for e in entries.values()),
         "lineage_edges": sum(len(e.lineage) for e in entries.values()),
     }
-    return catalog
 
 
 PARALLEL_THRESHOLD = 400  # files; below this, starting processes costs more than it saves
@@ -303,20 +428,24 @@ def _parse_entry(doc: SourceDocument, problems: list[Problem]) -> Entry | None:
 
 
 def _validation_problems(doc: SourceDocument, exc: ValidationError, model: type) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
+    """One problem per schema error; a misspelt required key is one problem, not two ("unknown key 'sumary'
+    (did you mean 'summary'?, a required field)" instead of that plus "summary: required field is missing")."""
+    errors = exc.errors(include_url=False)
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    out, explained = [], set()
+    for err in errors:
         loc = tuple(err["loc"])
-        field_path = dotted(loc)
         if err["type"] == "extra_forbidden":
             known = _fields_at(model, loc[:-1])
-            hint = did_you_mean(close_matches(str(loc[-1]), known)) or f" (known keys: {', '.join(sorted(known))})"
-            message = f"unknown key {loc[-1]!r}{hint}"
-            line, col = doc.where(loc, key=True)
-        else:
-            message = _message(err)
-            line, col = doc.where(loc)
-        out.append(Problem(doc.path, line, col, field_path, message))
-    return out
+            near = close_matches(str(loc[-1]), known)
+            hint = did_you_mean(near) or f" (known keys: {', '.join(sorted(known))})"
+            if near and (*loc[:-1], near[0]) in missing:
+                explained.add((*loc[:-1], near[0]))
+                hint = f" (did you mean {near[0]!r}? it is a required field)"
+            out.append(Problem(doc.path, *doc.where(loc, key=True), dotted(loc), f"unknown key {loc[-1]!r}{hint}"))
+        elif loc not in explained:
+            out.append(Problem(doc.path, *doc.where(loc), dotted(loc), _message(err)))
+    return [p for p in out if not any(p.field == dotted(m) for m in explained)]
 
 
 def _message(err: ErrorDetails) -> str:

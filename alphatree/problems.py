@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -37,10 +38,18 @@ class AlphaTreeError(Exception):
 
 
 class CatalogError(AlphaTreeError):
-    """The catalogue (or another user file) has one or more problems."""
+    """The catalogue (or another user file) has one or more problems.
 
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(problems)
+    ``partial``, when the loader could make one, is the valid part of the catalogue (the entries with no
+    problem of their own, references to the others left out), for read-only commands that carry on with
+    a warning (:func:`alphatree.catalog.load_catalog_lenient`); ``failed`` names the entries left out.
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, partial: Any = None, failed: Iterable[str] = ()):
+        # by file and place; a note without a line ("12 entries refer to dcgan") after its file's own problems
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line == 0, p))
+        self.partial = partial
+        self.failed = sorted(failed)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -10,8 +10,8 @@ line and column of the offending value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alphatree.problems import Problem, close_matches, did_you_mean
@@ -22,6 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from alphatree.catalog import Catalog
 
 VocabularyPlaces = dict[tuple[str, str], tuple[SourceDocument, int]]  # (list, id) -> (document, index)
+
+
+@dataclass(frozen=True)
+class FailedEntry:
+    """An entry file that did not load (bad YAML or a field the schema rejects): where it is, and the concepts
+    it would have introduced, so that references to it are not reported as unknown ids."""
+
+    path: str
+    concepts: tuple[str, ...] = ()
 
 
 def unknown(kind: str, value: str, known: Iterable[str]) -> str:
@@ -35,6 +44,38 @@ class _Report:
     docs: dict[str, SourceDocument]  # entry id -> its document
     vocabulary: VocabularyPlaces
     problems: list[Problem]
+    failed: Mapping[str, FailedEntry] = field(default_factory=dict)  # entries that did not load, by id
+    referrers: dict[str, set[str]] = field(default_factory=dict)  # failed id -> who refers to it
+
+    def refers_to_failed(self, referrer: str, value: str, concept: bool = False) -> bool:
+        """True (and remembered) when ``value`` names an entry that failed to load, or a concept it introduces:
+        the root cause is that entry's own problems, so the reference is not reported on its own."""
+        owner = next((eid for eid, f in self.failed.items() if value in f.concepts), None) if concept else None
+        owner = owner or (value if not concept and value in self.failed else None)
+        if owner is None:
+            return False
+        self.referrers.setdefault(owner, set()).add(referrer)
+        return True
+
+    def failed_notes(self) -> None:
+        """One note per failed entry that others refer to, in its own file before its own problems."""
+        for eid, who in sorted(self.referrers.items()):
+            entries = sum(" " not in w for w in who)  # an entry id; "metric fid", "path gans" are vocabulary items
+            parts = [f"{entries} {'entry' if entries == 1 else 'entries'}"] if entries else []
+            if len(who) > entries:
+                items = len(who) - entries
+                parts.append(f"{items} vocabulary {'item' if items == 1 else 'items'}")
+            verb = "refers" if len(who) == 1 else "refer"
+            self.problems.append(
+                Problem(
+                    self.failed[eid].path,
+                    0,
+                    0,
+                    "",
+                    f"{' and '.join(parts)} {verb} to {eid}, which failed to load; "
+                    "they are checked again once its problems are fixed",
+                )
+            )
 
     def entry(self, eid: str, loc: tuple[Any, ...], message: str) -> None:
         doc = self.docs[eid]
@@ -47,18 +88,28 @@ class _Report:
 
 
 def check_catalog(
-    cat: Catalog, docs: dict[str, SourceDocument], problems: list[Problem], vocabulary: VocabularyPlaces
+    cat: Catalog,
+    docs: dict[str, SourceDocument],
+    problems: list[Problem],
+    vocabulary: VocabularyPlaces,
+    failed: Mapping[str, FailedEntry] | None = None,
 ) -> None:
     """Apply every cross-entry rule to ``cat``, adding what is wrong to ``problems``.
 
     Completes ``cat`` on the way: entries' introduced concepts join ``cat.concepts`` (with
-    ``cat.concept_origin``) and their former ids fill ``cat.aliases``.
+    ``cat.concept_origin``) and their former ids fill ``cat.aliases``. A reference to an entry in ``failed``
+    (or to a concept it introduces) is no problem of its own: each failed entry gets one note instead
+    ("12 entries refer to dcgan, which failed to load"), so its own problems read as the root cause.
     """
-    report = _Report(docs, vocabulary, problems)
+    report = _Report(docs, vocabulary, problems, failed or {})
     _join_introduced_concepts(cat, report)
     _collect_aliases(cat, report)
     for metric in cat.metrics.values():
-        if metric.entry and metric.entry not in cat.entries:
+        if (
+            metric.entry
+            and metric.entry not in cat.entries
+            and not report.refers_to_failed(f"metric {metric.id}", metric.entry)
+        ):
             report.vocabulary_item("metrics", metric.id, ("entry",), unknown("entry", metric.entry, cat.entries))
     model_owner: dict[str, str] = {}
     for eid, entry in cat.entries.items():
@@ -67,9 +118,10 @@ def check_catalog(
         _check_models(cat, eid, entry, report, model_owner)
     for lp in cat.paths.values():
         for i, step in enumerate(lp.steps):
-            if step.entry not in cat.entries:
+            if step.entry not in cat.entries and not report.refers_to_failed(f"path {lp.id}", step.entry):
                 report.vocabulary_item("paths", lp.id, ("steps", i, "entry"), unknown("entry", step.entry, cat.entries))
     _check_cycles(cat, report)
+    report.failed_notes()
 
 
 def _join_introduced_concepts(cat: Catalog, report: _Report) -> None:
@@ -105,7 +157,8 @@ def _check_references(cat: Catalog, eid: str, entry: Entry, report: _Report) -> 
     for i, edge in enumerate(entry.lineage):
         parent = cat.entries.get(edge.from_)
         if parent is None:
-            report.entry(eid, ("lineage", i, "from"), unknown("entry", edge.from_, others))
+            if not report.refers_to_failed(eid, edge.from_):
+                report.entry(eid, ("lineage", i, "from"), unknown("entry", edge.from_, others))
         elif edge.from_ == eid:
             report.entry(eid, ("lineage", i, "from"), "an entry cannot be its own parent")
         elif parent.year > entry.year:
@@ -117,11 +170,12 @@ def _check_references(cat: Catalog, eid: str, entry: Entry, report: _Report) -> 
             )
     for i, pre in enumerate(entry.learning.prerequisites):
         if pre not in cat.entries:
-            report.entry(eid, ("learning", "prerequisites", i), unknown("entry", pre, others))
+            if not report.refers_to_failed(eid, pre):
+                report.entry(eid, ("learning", "prerequisites", i), unknown("entry", pre, others))
         elif pre == eid:
             report.entry(eid, ("learning", "prerequisites", i), "an entry cannot be its own prerequisite")
     for i, used in enumerate(entry.uses):
-        if used not in cat.concepts:
+        if used not in cat.concepts and not report.refers_to_failed(eid, used, concept=True):
             report.entry(
                 eid,
                 ("uses", i),
@@ -188,6 +242,15 @@ def _check_models(cat: Catalog, eid: str, entry: Entry, report: _Report, owner: 
                 ("models", i, "name"),
                 f"implementation {model.name!r} is registered for entry {registered.entry!r} "
                 f"({registered.module}), not {eid!r}",
+            )
+        elif registered.check != model.check:
+            made = "@register_check" if registered.check else "@register_model"
+            says = "check: true" if model.check else "no check"
+            report.entry(
+                eid,
+                ("models", i, "check" if model.check else "name"),
+                f"{model.name!r} is registered with {made} ({registered.module}) but the entry says {says}; "
+                f"set check: {str(registered.check).lower()}",
             )
 
 

@@ -79,13 +79,62 @@ class Metric(Strict):
     maximum: float | None = Field(default=None, description="largest sane value")
     entry: Id | None = Field(default=None, description="catalogue entry that defines the metric, if any")
     description: str = ""
+    complement: Id | None = Field(
+        default=None,
+        description=(
+            "an error metric's accuracy twin (this value = 100 - that one, both in %): leaderboards merge the two"
+            " and rank by the accuracy"
+        ),
+    )
+    definition: str = Field(default="", description="what the metric measures, in a few sentences (markdown)")
+    formula: str = Field(default="", description="the defining formula in TeX (rendered with KaTeX on the site)")
+    computed: str = Field(default="", description="how a value is computed in practice: protocol, sample sizes")
+    pitfalls: list[str] = Field(default_factory=list, description="known ways the number misleads")
+    implementation: str = Field(
+        default="",
+        pattern=r"^$|^implementations/[a-z0-9_/]+\.py::[A-Za-z_][A-Za-z0-9_.]*$",
+        description="where the repository computes it: 'implementations/fid.py::frechet_distance' (file::symbol)",
+    )
 
 
-class Concept(Strict):
+class CodePointer(Strict):
+    """Lines of the repository that implement a concept, named by file and symbol (never by line number): the
+    site resolves the pointer at build time, and a test fails when it no longer resolves."""
+
+    at: str = Field(
+        pattern=r"^implementations/[a-z0-9_/]+\.py::[A-Za-z_][A-Za-z0-9_.]*$",
+        description="file::symbol, e.g. 'implementations/resnet.py::BasicBlock.forward'",
+    )
+    note: str = Field(default="", description="what these lines show, in one sentence")
+
+
+class ConceptDetail(Strict):
+    """What a concept page explains beyond the summary (shared by vocabulary concepts and entries' concepts)."""
+
+    explanation: str = Field(
+        default="",
+        description="a paragraph a learner can follow: what it is, why it helped, its cost (markdown, \\( TeX \\))",
+    )
+    formula: str = Field(default="", description="the defining formula in TeX (rendered with KaTeX on the site)")
+    code: list[CodePointer] = Field(default_factory=list, description="where the repository implements it")
+
+
+class PaperReference(Strict):
+    """A paper outside the catalogue (a concept's origin when no entry introduces it)."""
+
+    citation: str = Field(min_length=3, description="authors, title and venue, e.g. 'Huang and Belongie, ...'")
+    year: int = Field(ge=1900, le=2100)
+    url: Annotated[str, Field(pattern=r"^https?://")]
+
+
+class Concept(ConceptDetail):
     id: Id
     name: str
     summary: str = ""
     aliases: list[str] = Field(default_factory=list, description="other names, for search")
+    introduced_by: PaperReference | None = Field(
+        default=None, description="the paper that introduced it, when that paper is not a catalogue entry"
+    )
 
 
 class PathStep(Strict):
@@ -151,7 +200,7 @@ class LineageEdge(Strict):
     note: str = Field(min_length=3, description="one line: what changed from the parent")
 
 
-class ConceptDefinition(Strict):
+class ConceptDefinition(ConceptDetail):
     """A concept the entry introduces (it becomes a node of its own in the graph)."""
 
     id: Id
@@ -179,6 +228,22 @@ class Result(Strict):
     source: str = Field(min_length=3, description="where in the paper: 'Table 4', 'Figure 3', 'Section 4.2'")
     model: str = Field(default="", description="which configuration the number is for, e.g. 'ResNet-152, single model'")
     note: str = ""
+    ensemble: bool = Field(default=False, description="true: the number combines the predictions of several models")
+    extra_data: bool = Field(
+        default=False,
+        description="true: trained on data beyond the benchmark's own training set (pre-training, outside data)",
+    )
+    trained_with_labels: bool | None = Field(
+        default=None,
+        description=(
+            "set only where the model used class labels unlike the task's usual setting: true for an image generator"
+            " trained with labels, false for a classifier trained without them (leaderboards rank it apart)"
+        ),
+    )
+    reference: bool = Field(
+        default=False,
+        description="true: a reference value, not a method's result (real data, human performance): never ranked",
+    )
 
 
 class ParameterOrigin(str, Enum):
@@ -201,6 +266,13 @@ class ModelVariant(Strict):
     name: ModelName
     title: str = Field(default="", description="human name, e.g. 'ResNet-50'")
     implemented: bool = Field(default=True, description="false: no implementation yet (verify and the site say so)")
+    check: bool = Field(
+        default=False,
+        description=(
+            "true: a method with nothing to train (a metric, k-NN), registered with @register_check and verified"
+            " against closed-form or hand-computed answers; it has no parameter count"
+        ),
+    )
     parameters: int | None = Field(default=None, ge=0, description="parameter count the paper reports")
     parameters_source: str = Field(
         default="", description="where the count comes from: 'Table 1', or how it was derived"
@@ -220,6 +292,14 @@ class ModelVariant(Strict):
     flops: float | None = Field(default=None, ge=0, description="multiply-adds per example, as the paper reports")
     flops_source: str = ""
     flops_tolerance: float = Field(default=5.0, ge=0, le=100)
+    reference: str | None = Field(
+        default=None,
+        pattern=r"^(torchvision|timm):[a-z][a-z0-9_.]*$",
+        description=(
+            "the torchvision or timm model implementing the paper's architecture, e.g. torchvision:resnet50 or"
+            " timm:legacy_xception (alphatree compare maps its weights onto ours and compares outputs)"
+        ),
+    )
     deviations: list[str] = Field(
         default_factory=list, description="every way the implementation differs from the paper"
     )
@@ -231,6 +311,8 @@ class ModelVariant(Strict):
             raise ValueError("parameters needs parameters_source (where the number comes from)")
         if self.flops is not None and not self.flops_source:
             raise ValueError("flops needs flops_source (where the number comes from)")
+        if self.check and (self.parameters is not None or self.flops is not None):
+            raise ValueError("a check (check: true) has nothing to train: remove parameters and flops")
         return self
 
 
@@ -239,6 +321,30 @@ class Learning(Strict):
     hours: float = Field(gt=0, le=200, description="estimated study hours: read the paper and the implementation")
     prerequisites: list[Id] = Field(default_factory=list, description="entries to know first (beyond lineage)")
     why: str = Field(default="", description="why a learner should study it")
+
+
+class Publication(Strict):
+    """How the work was published, for its BibTeX when the venue line alone does not say (a journal, a book, a
+    lecture). ``year`` is the venue's year; the entry's own ``year`` stays the year of first appearance."""
+
+    type: Literal["article", "inproceedings", "book", "misc"] = Field(description="the BibTeX entry type")
+    year: int | None = Field(default=None, ge=1900, le=2100, description="year of the venue (the volume, the book)")
+    journal: str = Field(default="", description="journal name (type article)")
+    booktitle: str = Field(default="", description="proceedings name (type inproceedings)")
+    volume: str = ""
+    number: str = ""
+    pages: str = Field(default="", description="e.g. '1735-1780'")
+    publisher: str = Field(default="", description="publisher (type book)")
+    howpublished: str = Field(default="", description="where a lecture or note appeared (type misc)")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Publication:
+        need = {"article": ("journal",), "inproceedings": ("booktitle",), "book": ("publisher",)}.get(self.type, ())
+        missing = [f for f in need if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"a publication of type {self.type} needs {', '.join(missing)}")
+        return self
 
 
 class Entry(Strict):
@@ -254,6 +360,9 @@ class Entry(Strict):
     authors: list[str] = Field(min_length=1)
     year: int = Field(ge=1900, le=2100, description="year of first public appearance")
     venue: str = Field(default="", description="e.g. 'CVPR 2016', 'NeurIPS 2014', 'arXiv preprint'")
+    publication: Publication | None = Field(
+        default=None, description="BibTeX details where the venue line is not enough: journal, volume, pages, book"
+    )
     arxiv: str | None = Field(
         default=None, pattern=ARXIV_PATTERN, description="arXiv id without version, e.g. '1512.03385'"
     )

@@ -179,7 +179,7 @@ def test_entry_page_has_facts_lineage_results_models_source_and_bibtex(content):
     assert f"(../../leaderboards/{BOARD}/index.md)" in lenet
     assert "60,000" in lenet and "at-badge-passed" in lenet and "2.13.0" in lenet and "2026-11-22" in lenet
     assert 'linenums="1"' in lenet and "class LeNet5" in lenet and 'title="implementations/lenet.py"' in lenet
-    assert "```bibtex" in lenet and "@article{lovelace1998paper" in lenet
+    assert "```bibtex" in lenet and "@misc{lovelace1998paper" in lenet  # arXiv only: a @misc with its eprint
     evil = content.pages["papers/evil/index.md"]
     assert "at-badge-not-implemented" in evil and "not written yet" in evil
     assert "[The paper called lenet](../lenet/index.md)" not in evil  # links use the short name
@@ -191,7 +191,9 @@ def test_models_table_says_who_counted_each_parameter_count(content):
     from alphatree.site.pages.entries import ORIGIN_LABELS
 
     assert set(ORIGIN_LABELS) == {o.value for o in ParameterOrigin}
-    assert "60,000 <small>(from the paper)</small>" in content.pages["papers/lenet/index.md"]
+    lenet = content.pages["papers/lenet/index.md"]
+    assert "- <code>lenet5</code>: 60,000 parameters, from the paper: Section II.B" in lenet
+    assert '<span title="60,000">60\u00a0k</span> → <span title="60,000">60\u00a0k</span> ✓' in lenet
 
 
 def test_a_count_from_our_own_code_is_labelled_so(make_catalog):
@@ -205,7 +207,8 @@ def test_a_count_from_our_own_code_is_labelled_so(make_catalog):
         "parameters_source: Section II.B}", "parameters_source: counted here, parameters_origin: ours}"
     )
     page = generate(load_catalog(make_catalog(files), use_cache=False), {}).pages["papers/lenet/index.md"]
-    assert "60,000 <small>(our own count, not an independent check)</small>" in page
+    assert "60,000 parameters, our own count, not an independent check: counted here" in page
+    assert "(ours)" not in page  # no verify row: nothing counted, so nothing to mark
 
 
 def test_unverified_model_says_so(small):
@@ -353,3 +356,111 @@ def test_strict_build_fails_on_a_broken_link_and_no_strict_builds(small, tmp_pat
     passed = invoke(["site", "build", "--no-strict", "-o", str(out), "-f", str(config)], catalog_dir=small)
     assert passed.exit_code == 0, passed.output
     assert (out / "papers" / "lenet" / "index.html").is_file()
+
+
+# --- verification on the site, human units, search keys ----------------------------------------------------
+
+RICH_ROW = {
+    "entry": "lenet",
+    "model": "lenet5",
+    "status": "passed",
+    "parameters": 60000,
+    "expected_parameters": 60000,
+    "flops": 341000.0,
+    "expected_flops": 341000.0,
+    "losses": {"first": {"loss": 2.3, "total": 2.3}, "last": {"loss": 0.25, "total": 0.25}},
+    "steps": 8,
+    "smoke": "LeNet5 on one synthetic batch of 8 28x28 digits, SGD lr 0.1",
+    "deterministic": True,
+    "nondeterministic_ops": [],
+    "device": "cuda",
+    "torch": "2.13.0+cu128",
+    "seconds": 0.42,
+    "date": "2026-11-22T18:56:38+00:00",
+}
+
+
+@pytest.fixture
+def rich(small):
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    return generate(load_catalog(small, use_cache=False), {"lenet5": RICH_ROW})
+
+
+def test_each_model_shows_what_verify_measured_and_the_command(rich):
+    lenet = rich.pages["papers/lenet/index.md"]
+    section = lenet.split("## Verification", 1)[1].split("\n## ", 1)[0]
+    assert 'id="verify-lenet5"' in section
+    assert "Parameters: 60,000 recorded (from the paper), 60,000 counted ✓" in section
+    assert "Smoke run: LeNet5 on one synthetic batch of 8 28x28 digits, SGD lr 0.1" in section
+    assert "Losses, first → last: loss 2.3 → 0.25 over 8 steps" in section
+    assert "FLOPs: 341\u00a0k multiply-adds counted (paper: 341\u00a0k)" in section
+    assert "Deterministic algorithms: yes" in section
+    assert "Run on: cuda · torch 2.13.0&#43;cu128 · 0.42 s · 2026-11-22" in section
+    assert "Run it again: `alphatree verify lenet5`" in section
+    assert "[what verify checks](../../verification/index.md)" in section
+
+
+def test_the_badge_links_to_the_page_that_explains_verify(rich):
+    lenet = rich.pages["papers/lenet/index.md"]
+    assert '<a class="at-badge-link" href="../../verification/#status-words">' in lenet
+    page = rich.pages["verification/index.md"]
+    assert "## Status words" in page and "meta` device" in page and "closed-form" in page
+    assert "[LeNet-5](../papers/lenet/index.md#verify-lenet5) | <code>lenet5</code>" in page
+    assert "<code>evil&#95;net</code> | " + '<span class="at-badge at-badge-not-implemented">' in page
+
+
+def test_a_model_without_a_report_row_says_how_to_verify_it(small):
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    page = generate(load_catalog(small, use_cache=False), {}).pages["papers/lenet/index.md"]
+    assert "Not verified yet: no row for this model in the verify report." in page
+    assert "Run it again: `alphatree verify lenet5`" in page
+    assert "Losses" not in page.split("## Verification", 1)[1].split("\n## ", 1)[0]
+
+
+def test_a_failed_row_says_why(small):
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    row = {**RICH_ROW, "status": "failed", "reason": "loss did not go down: 2.3 -> 2.4", "parameters": 61000}
+    page = generate(load_catalog(small, use_cache=False), {"lenet5": row}).pages["papers/lenet/index.md"]
+    assert "Why it did not pass: loss did not go down: 2.3 -&gt; 2.4" in page
+    assert "(1.7 % off)" in page
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (25_557_032, "", "25.6\u00a0M"),
+        (1.8e9, "multiply-adds", "1.8\u00a0G multiply-adds"),
+        (850, "", "850"),
+        (999_999, "", "1\u00a0M"),
+        (60_000, "", "60\u00a0k"),
+        (0.5, "", "0.5"),
+    ],
+)
+def test_human_units(value, unit, text):
+    from alphatree.site.text import human
+
+    assert human(value, unit) == text
+
+
+def test_search_keys_rank_names_not_phrases(catalog):
+    from alphatree.site.pages.entries import search_keys
+
+    assert search_keys(catalog.entries["gan"]) == ["gan", "gan", "gan"]
+    assert search_keys(catalog.entries["wgan-gp"]) == ["wgan", "gp"]
+    assert search_keys(catalog.entries["mobilenet-v2"]) == [
+        "mobilenet",
+        "v2",
+    ]  # not "MobileNetV2": it would catch "mobilenet"
+    assert "WRN" in search_keys(catalog.entries["wide-resnet"])
+    assert not any(" " in k for e in catalog for k in search_keys(e))
+
+
+def test_entry_front_matter_keeps_topics_apart_from_search_keys(content):
+    head = content.pages["papers/lenet/index.md"].split("---", 2)[1]
+    assert 'tags: ["lenet", "lenet", "lenet", "LeNet"]' in head and "topics: []" in head

@@ -1,6 +1,6 @@
-"""The built site in real headless Chromium: the home page, the clickable lineage, search, a leaderboard's
-chart, no console errors, and no broken internal links. Screenshots of the key pages are kept in
-build/test-artifacts/ for a person to look at.
+"""The built site in real headless Chromium: the home page, the clickable lineage, a leaderboard's chart, no
+console errors, and no broken internal links (search and the entry pages' layout: test_site_layout_browser.py).
+Screenshots of the key pages are kept in build/test-artifacts/ for a person to look at.
 
 The site is built once per session from the bundled catalogue (or ``$ALPHATREE_SITE_TEST_CATALOG``) with
 the repository's mkdocs.yml, and served by http.server on 127.0.0.1.
@@ -66,21 +66,6 @@ def test_clicking_a_node_of_the_lineage_opens_its_page(page, site_url):
     assert page.locator(".md-typeset pre code").count() >= 1  # the implementation and the BibTeX
     assert page.locator("button[data-md-type=copy], .md-clipboard").count() >= 1  # copy buttons on code
     shot(page, "entry-resnet")
-
-
-@pytest.mark.browser
-def test_search_for_residual_lists_resnet(page, site_url):
-    page.goto(site_url)
-    page.wait_for_load_state("networkidle")
-    box = page.locator("input.md-search__input")
-    box.click()
-    box.press_sequentially("residual", delay=50)  # key by key, as a person types (fill() can race the search worker)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.md-search-result__item')].some(e => e.textContent.includes('ResNet'))",
-        timeout=30000,
-    )
-    assert page.locator(".md-search-result__item", has_text="ResNet").first.is_visible()
-    shot(page, "search-residual")
 
 
 @pytest.mark.browser

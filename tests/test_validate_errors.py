@@ -224,3 +224,62 @@ def test_vocabulary_reference_has_a_place(make_catalog):
     result = _validate(root)
     assert result.exit_code == 1
     assert re.search(r"vocabulary/metrics\.yaml:3:\d+: metrics\[0\]\.entry: unknown entry 'fidd'", result.stderr)
+
+
+# --- root causes first: an entry that fails to load is reported once, with its own problems ----------------
+
+LENET_INTRODUCES = """\
+introduces:
+  - id: subsampling
+    name: Subsampling layer
+"""
+
+
+def _family(broken: str) -> dict[str, str]:
+    """lenet (which introduces a concept), and four later entries that build on it and use the concept."""
+    files = {"classification/lenet.yaml": broken}
+    for i, child in enumerate(("alexnet", "vgg", "resnet", "densenet")):
+        files[f"classification/{child}.yaml"] = entry_yaml(
+            child,
+            2012 + i,
+            ("lenet",),
+            extra="uses: [subsampling]\nlearning: {difficulty: 2, hours: 3, prerequisites: [lenet]}\n",
+        ).replace("learning: {difficulty: 2, hours: 3}\n", "")
+    return files
+
+
+def test_a_mistyped_key_is_the_only_problem_reported(make_catalog):
+    broken = entry_yaml("lenet", 1998, extra=LENET_INTRODUCES).replace("summary:", "sumary:")
+    result = _validate(make_catalog(_family(broken)))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert all("lenet.yaml" in line for line in lines[:-1]), lines  # nothing from the entries that refer to it
+    assert "unknown entry" not in result.stderr and "unknown concept" not in result.stderr
+    # the misspelt key is one problem, not also "summary: required field is missing"
+    assert lines[0].endswith("sumary: unknown key 'sumary' (did you mean 'summary'? it is a required field)")
+    assert "required field is missing" not in result.stderr
+    assert lines[-2].endswith(
+        "4 entries refer to lenet, which failed to load; they are checked again once its problems are fixed"
+    )
+    assert lines[-1] == f"{len(lines) - 1} problems in 1 file"
+
+
+def test_malformed_yaml_is_the_root_cause_not_the_concepts_it_introduced(make_catalog):
+    broken = entry_yaml("lenet", 1998, extra=LENET_INTRODUCES) + "tags: [unclosed\n"
+    result = _validate(make_catalog(_family(broken)))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert re.match(r".*lenet\.yaml:\d+:\d+: malformed YAML", lines[0])
+    assert lines[1].endswith(
+        "4 entries refer to lenet, which failed to load; they are checked again once its problems are fixed"
+    )
+    assert lines[2] == "2 problems in 1 file"
+
+
+def test_an_unknown_id_that_no_failed_entry_explains_is_still_reported(make_catalog):
+    broken = entry_yaml("lenet", 1998).replace("summary:", "sumary:")
+    files = _family(broken)
+    files["classification/vgg.yaml"] = files["classification/vgg.yaml"].replace("from: lenet", "from: lenett")
+    result = _validate(make_catalog(files))
+    assert "vgg.yaml" in result.stderr and "unknown entry 'lenett'" in result.stderr
+    assert "4 entries refer to lenet, which failed to load" in result.stderr  # vgg still names it as a prerequisite

@@ -1,4 +1,9 @@
-"""Catalogue commands: validate, list, show, cite, stats, schema."""
+"""Catalogue commands: validate, list, show, cite, stats, schema.
+
+The read-only ones (list, show, cite, stats) still work while some entries do not load: they use the
+valid part of the catalogue (:func:`alphatree.catalog.load_catalog_lenient`) and say so in one line on
+stderr; ``validate`` reports every problem.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,89 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from alphatree.cli import app, options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alphatree.catalog import Catalog
+    from alphatree.lineage import Lineage
+    from alphatree.problems import CatalogError
+
+
+def _warn_partial(cat: Catalog, error: CatalogError) -> None:
+    """One line on stderr: which entries are left out, how many are shown, what to run."""
+    left = error.failed
+    named = ", ".join(left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
+    n = len(left)
+    sys.stderr.write(
+        f"warning: {n} {'entry' if n == 1 else 'entries'} did not load ({named}); using the other {len(cat)}; "
+        "run 'alphatree validate' to see why\n"
+    )
+
+
+def readable_catalog() -> tuple[Catalog, CatalogError | None]:
+    """The catalogue for a read-only command: all of it, or its valid part with a warning on stderr."""
+    from alphatree.catalog import load_catalog_lenient
+
+    cat, error = load_catalog_lenient(options.catalog_dir, use_cache=options.use_cache)
+    if error is not None:
+        _warn_partial(cat, error)
+    return cat, error
+
+
+def readable_lineage() -> Lineage:
+    """Lineage queries on the cached catalogue view, or on the valid part of a catalogue with problems."""
+    from alphatree.problems import CatalogError
+
+    try:
+        return options.lineage()
+    except CatalogError:
+        from alphatree.lineage import Lineage
+
+        return Lineage(readable_catalog()[0].index)
+
+
+def _get(cat: Catalog, error: CatalogError | None, name: str):
+    """The entry ``name`` names; one that did not load is said to have failed, not to be unknown."""
+    from alphatree.problems import AlphaTreeError, UnknownIdError
+
+    try:
+        return cat.get(name)
+    except UnknownIdError:
+        key = name.strip().lower()
+        if error is not None and key in error.failed:
+            where = next((p.path for p in error.problems if p.line and _stem(p.path) == key), None)
+            raise AlphaTreeError(
+                f"entry {key!r} did not load{f' ({where})' if where else ''}; run 'alphatree validate' to see why"
+            ) from None
+        raise
+
+
+def _stem(path: str) -> str:
+    return Path(path).stem
+
+
+def _known(
+    kind: str, value: str | None, known: set[str], option: str, elsewhere: dict[str, set[str]] | None = None
+) -> None:
+    """An unknown --area/--tag/--kind is a usage error (exit 2) with a did-you-mean: a close value of the same
+    option, else a close value of another option (``--area gans``: did you mean --tag gan?), else the list."""
+    if value is None or value in known:
+        return
+    from alphatree.problems import close_matches, did_you_mean
+
+    hint = did_you_mean(close_matches(value, sorted(known)))
+    for other, values in (elsewhere or {}).items():
+        if hint:
+            break
+        near = close_matches(value, sorted(values), n=1)
+        if near:
+            hint = f" (did you mean {other} {near[0]}?)"
+    hint = hint or f" (known: {', '.join(sorted(known)[:12])}{', ...' if len(known) > 12 else ''})"
+    raise typer.BadParameter(f"unknown {kind} {value!r}{hint}", param_hint=f"'{option}'")
 
 
 @app.command()
@@ -48,8 +131,16 @@ def list_entries(
 
     Example: [bold]alphatree list --area generative --since 2014 --until 2016[/]
     """
-    queries = options.lineage()
+    queries = readable_lineage()
     index = queries.index
+    areas = set(index.areas) | {p.area for p in index.papers.values()}
+    tags = {t for p in index.papers.values() for t in p.tags}
+    _known("area", area, areas, "--area", {"--tag": tags})
+    _known("tag", tag, tags, "--tag", {"--area": areas})
+    if kind is not None:  # the schema (and pydantic) only when a kind is asked for: start-up time
+        from alphatree.schema import Kind
+
+        _known("kind", kind, {k.value for k in Kind}, "--kind")
     ids = queries.filter(area=area, tag=tag, kind=kind, since=since, until=until, text=text)
     if as_json:
         options.print_json([index.papers[i].as_dict() for i in ids])
@@ -78,8 +169,8 @@ def show(
 
     Example: [bold]alphatree show resnet[/]
     """
-    cat = options.catalog()
-    entry = cat.get(entry_id)
+    cat, error = readable_catalog()
+    entry = _get(cat, error, entry_id)
     if as_json:
         data = entry.model_dump(mode="json", by_alias=True)
         data["implementation_status"] = entry.implementation_status
@@ -118,9 +209,17 @@ def show(
         table = Table(title="Reported results", title_justify="left")
         for col in ("task", "data set", "metric", "value", "split", "model", "source"):
             table.add_column(col)
+        from alphatree.site.boards import with_unit
+
         for r in entry.results:
             table.add_row(
-                r.task, r.dataset, r.metric, f"{r.value:g} {r.unit}", r.split, escape(r.model), escape(r.source)
+                r.task,
+                r.dataset,
+                r.metric,
+                with_unit(f"{r.value:g}", r.unit),
+                r.split,
+                escape(r.model),
+                escape(r.source),
             )
         con.print(table)
     if entry.models:
@@ -154,10 +253,10 @@ def cite(
 
     Example: [bold]alphatree cite resnet densenet > refs.bib[/]; [bold]alphatree cite --plan plan.yaml[/]
     """
-    from alphatree.bibtex import bibtex
+    from alphatree.bibtex import bibtex, cite_key
     from alphatree.problems import AlphaTreeError
 
-    cat = options.catalog()
+    cat, error = readable_catalog()
     names = list(ids or [])
     if plan is not None:
         from alphatree.plan import load_plan, replan
@@ -165,8 +264,11 @@ def cite(
         names += [s.id for s in replan(cat.index, load_plan(plan)).steps]
     if not names:
         raise AlphaTreeError("name entries to cite (alphatree cite resnet) or a plan (alphatree cite --plan plan.yaml)")
-    entries = [cat.get(i) for i in dict.fromkeys(names)]
-    sys.stdout.write("\n".join(bibtex(e) for e in entries))
+    records: dict[str, str] = {}  # two entries of one paper (a metric and its paper) give one record
+    for name in names:
+        entry = _get(cat, error, name)
+        records.setdefault(cite_key(entry), bibtex(entry))
+    sys.stdout.write("\n".join(records.values()))
 
 
 @app.command()
@@ -175,7 +277,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the counts a
 
     Example: [bold]alphatree stats[/]
     """
-    cat = options.catalog()
+    cat, _ = readable_catalog()
     data: dict[str, Any] = {
         "entries": len(cat),
         "by_area": dict(sorted(Counter(e.area for e in cat).items())),

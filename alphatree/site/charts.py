@@ -48,12 +48,30 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit: str, title: str) -> str:
-    """An SVG chart of every result and the best-so-far line."""
+def sota_chart(
+    points: list[Point],
+    *,
+    lower_is_better: bool,
+    metric: str,
+    unit: str,
+    title: str,
+    views: dict[str, list[int]] | None = None,
+    default_view: str = "all",
+    references: list[tuple[str, float]] | None = None,
+) -> str:
+    """An SVG chart of every result and the best-so-far line.
+
+    ``views`` maps a filter key to the indices of the points visible under it (default: one view, "all",
+    with every point); each view gets its own best-so-far line, and every element that depends on the view
+    carries ``data-when`` (the keys it shows under; the page's script switches them). ``references`` are
+    (label, value) pairs drawn as dashed horizontal lines, outside the ranking.
+    """
     if not points:
         return ""
+    views = views or {default_view: list(range(len(points)))}
+    references = references or []
     years = [p.year for p in points]
-    values = [p.value for p in points]
+    values = [p.value for p in points] + [v for _, v in references]
     y0, y1 = min(years), max(years)
     if y0 == y1:
         y0, y1 = y0 - 1, y1 + 1
@@ -68,7 +86,12 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
     def y(value: float) -> float:
         return TOP + (1 - (value - v0) / (v1 - v0)) * plot_h
 
+    def when(keys: list[str]) -> str:
+        hidden = "" if default_view in keys else ' style="display:none"'
+        return f' data-when="{attr(" ".join(keys))}"{hidden}'
+
     better = "lower is better" if lower_is_better else "higher is better"
+    suffix = f" {unit}" if unit else ""
     parts = [
         f'<svg class="at-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{attr(title)}">',
@@ -97,8 +120,28 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
         f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">'
         f"{attr(metric)}{' (' + attr(unit) + ')' if unit else ''}, {better}</text>"
     )
-    best = best_so_far(points, lower_is_better)
-    if best:
+    for label, value in references:
+        parts.append(
+            f'<line class="at-reference-line" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(value):.1f}" '
+            f'y2="{y(value):.1f}" stroke="#2a9d8f" stroke-width="1.5" stroke-dasharray="6 4">'
+            f"<title>{attr(label)}: {value:g}{attr(suffix)} (reference, not ranked)</title></line>"
+        )
+        parts.append(
+            f'<text x="{LEFT + plot_w + 4}" y="{y(value) + 4:.1f}" font-size="11" fill="#2a9d8f">'
+            f"{attr(label)} {value:g}</text>"
+        )
+    best_in: dict[int, list[str]] = {}
+    shown_in: dict[int, list[str]] = {}
+    for key, indices in views.items():
+        for i in indices:
+            shown_in.setdefault(i, []).append(key)
+        chosen = [points[i] for i in indices]
+        best = best_so_far(chosen, lower_is_better)
+        by_id = {id(points[i]): i for i in indices}
+        for p in best:
+            best_in.setdefault(by_id[id(p)], []).append(key)
+        if not best:
+            continue
         coords = []
         for i, p in enumerate(best):
             if i:
@@ -107,21 +150,25 @@ def sota_chart(points: list[Point], *, lower_is_better: bool, metric: str, unit:
         coords.append(f"{LEFT + plot_w:.1f},{y(best[-1].value):.1f}")
         parts.append(
             f'<polyline class="at-sota-line" points="{" ".join(coords)}" fill="none" stroke="#d00000" '
-            'stroke-width="2"/>'
+            f'stroke-width="2"{when([key])}/>'
         )
-    best_ids = {id(p) for p in best}
-    for p in sorted(points, key=lambda p: (p.year, p.value)):
-        is_best = id(p) in best_ids
-        tip = f"{p.label} ({p.year}): {p.value:g}{(' ' + unit) if unit else ''}"
+    order = sorted(range(len(points)), key=lambda i: (points[i].year, points[i].value))
+    for i in order:
+        p = points[i]
+        is_best = default_view in best_in.get(i, [])
+        tip = f"{p.label} ({p.year}): {p.value:g}{suffix}"
         parts.append(
-            f'<a href="{attr(p.href)}" target="_top"><circle class="at-point{" at-best" if is_best else ""}" '
+            f'<a href="{attr(p.href)}" target="_top"{when(shown_in.get(i, []))}>'
+            f'<circle class="at-point{" at-best" if is_best else ""}" data-best="{attr(" ".join(best_in.get(i, [])))}" '
             f'cx="{x(p.year):.1f}" cy="{y(p.value):.1f}" r="{5 if is_best else 4}" '
             f'fill="{"#d00000" if is_best else "#457b9d"}"><title>{attr(tip)}</title></circle></a>'
         )
-    for p in best:
-        parts.append(
-            f'<text x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" '
-            f'fill="currentColor">{attr(p.label)}</text>'
-        )
+    for i in order:
+        if i in best_in:
+            p = points[i]
+            parts.append(
+                f'<text class="at-sota-label" x="{x(p.year) + 7:.1f}" y="{y(p.value) - 6:.1f}" font-size="11" '
+                f'fill="currentColor"{when(best_in[i])}>{attr(p.label)}</text>'
+            )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -1,7 +1,7 @@
 """The ``alphatree`` mkdocs plugin: generates the catalogue's pages in memory at build time.
 
 ``on_files`` loads the catalogue (``$ALPHATREE_CATALOG`` or ``./catalog``) and the verify report
-(``$ALPHATREE_VERIFY_REPORT`` or ``.verify/report.json``), generates every page with
+(``$ALPHATREE_VERIFY_REPORT``, else ``verify-report.json`` in the user cache), generates every page with
 :mod:`alphatree.site.pages` (the planner's with :mod:`alphatree.site.planner`), renders the lineage
 diagrams (in parallel, cached by DOT source) and adds it all as generated files; nothing is written
 into ``site/``. The hand-written home page (``site/index.md``) gets the generated block where it says
@@ -11,10 +11,12 @@ search indexes the text and not the pictures.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -31,7 +33,7 @@ _FIGURE = re.compile(r'<div class="at-figure" data-figure="([^"]+)"></div>')
 
 class AlphaTreeConfig(Config):
     catalog = c.Optional(c.Type(str))  # default: $ALPHATREE_CATALOG, else ./catalog
-    report = c.Optional(c.Type(str))  # default: $ALPHATREE_VERIFY_REPORT, else .verify/report.json
+    report = c.Optional(c.Type(str))  # default: $ALPHATREE_VERIFY_REPORT, else verify-report.json in the user cache
 
 
 class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
@@ -40,6 +42,7 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
         self.content: pages.SiteContent | None = None
         self.svgs: dict[str, str] = {}
         self.stats: dict[str, float] = {}
+        self.catalog: Any = None
 
     def on_files(self, files: Files, *, config) -> Files:
         from alphatree.cache import default_catalog_dir
@@ -65,12 +68,18 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
         self.svgs = {k: f.svg for k, f in content.figures.items() if f.svg is not None}
         self.svgs.update(rendered)
         self.content = content
+        self.catalog = catalog
         for uri, markdown in content.pages.items():
             if files.get_file_from_path(uri) is None:  # a hand-written page of the same path wins
                 files.append(File.generated(config, uri, content=markdown, inclusion=_inclusion(uri, config)))
         for key, fig in content.figures.items():
             if fig.file and files.get_file_from_path(fig.file) is None:
                 files.append(File.generated(config, fig.file, content=diagrams.standalone(self.svgs[key])))
+        from alphatree.site.pages.experiments import site_files  # the experiments' stored pictures
+
+        for uri, path in site_files().items():
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
         if files.get_file_from_path(pages.HOME) is None:
             files.append(File.generated(config, pages.HOME, content="# AlphaTree\n\n" + pages.HOME_MARKER + "\n"))
         if files.get_file_from_path(pages.PLAN) is None:  # the offline planner: alphatree.site.planner + site/planner/
@@ -93,6 +102,41 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
             time.perf_counter() - start,
         )
         return files
+
+    def on_nav(self, nav, *, config, files):
+        """Turn the nav's "Papers" page into a section: the list of all papers, then one section per area (its
+        page, then its papers, oldest first, by short name), so the sidebar of a paper's page shows where it is."""
+        if self.catalog is None:
+            return nav
+        papers = files.get_file_from_path("papers/index.md")
+        at = next((i for i, item in enumerate(nav.items) if papers is not None and item is papers.page), None)
+        if at is None:
+            return nav
+        from mkdocs.structure.nav import Section
+        from mkdocs.structure.pages import Page
+
+        entries = sorted(self.catalog.entries.values(), key=lambda e: (e.year, e.id))
+        sections = []
+        for area_id, area in self.catalog.areas.items():
+            children = []
+            area_file = files.get_file_from_path(pages.area_uri(area_id))
+            if area_file is not None:
+                children.append(area_file.page or Page(area.name, area_file, config))
+            for e in entries:
+                if e.area != area_id:
+                    continue
+                f = files.get_file_from_path(pages.paper_uri(e.id))
+                if f is None:
+                    continue
+                page = f.page or Page(None, f, config)
+                # the sidebar's label (the page's heading keeps both names); themes put it in the HTML as it is
+                page.title = html.escape(e.short_name or e.title)
+                children.append(page)
+            if len(children) > 1:
+                sections.append(Section(area.name, children))
+        nav.items[at] = Section("Papers", [papers.page, *sections])
+        _relink(nav)
+        return nav
 
     def on_serve(self, server, *, config, builder):
         """Rebuild the preview when an entry, a vocabulary file or an implementation changes."""
@@ -123,6 +167,23 @@ class AlphaTreePlugin(BasePlugin[AlphaTreeConfig]):
             return f'<div class="at-figure" data-figure="{match.group(1)}">{svg}</div>'
 
         return _FIGURE.sub(fill, output)
+
+
+def _relink(nav) -> None:
+    """After the nav changed: its flat page list, parent links, and previous/next links, as mkdocs makes them."""
+    from mkdocs.structure.pages import Page
+
+    def walk(items, parent):
+        for item in items:
+            item.parent = parent
+            if isinstance(item, Page):
+                yield item
+            if getattr(item, "children", None):
+                yield from walk(item.children, item)
+
+    nav.pages = list(walk(nav.items, None))
+    for before, page, after in zip([None, *nav.pages[:-1]], nav.pages, [*nav.pages[1:], None]):
+        page.previous_page, page.next_page = before, after
 
 
 def _inclusion(uri: str, config) -> InclusionLevel:

@@ -120,3 +120,21 @@ def number(value: float) -> str:
     if float(value).is_integer() and abs(value) >= 1000:
         return f"{int(value):,}"
     return f"{value:g}"
+
+
+_SCALES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def human(value: float | int, unit: str = "") -> str:
+    """A large count in human units, three significant figures: ``25.6 M``, ``1.8 G multiply-adds``, ``850``.
+
+    The number and its prefix are joined by a no-break space, so a narrow column never splits them. Exact
+    counts stay available beside it (a ``title`` attribute, the notes under a table); this is for reading.
+    """
+    value = float(value)
+    text = f"{value:,.0f}" if value.is_integer() and abs(value) < 1000 else f"{value:.3g}"
+    for scale, prefix in reversed(_SCALES):  # the smallest prefix that keeps three figures under 1000
+        scaled = float(f"{value / scale:.3g}")
+        if abs(scaled) >= 1 and (abs(scaled) < 1000 or prefix == "T"):
+            text = f"{scaled:g}\u00a0{prefix}" if abs(scaled) < 1000 else f"{scaled:,.0f}\u00a0{prefix}"
+    return f"{text} {unit}" if unit else text

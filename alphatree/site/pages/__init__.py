@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alphatree.site.pages.concepts import ConceptPages
 from alphatree.site.pages.context import (
     HOME,
     HOME_MARKER,
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-class Generator(OverviewPages, EntryPages, ReferencePages, LeaderboardPages):
+class Generator(OverviewPages, EntryPages, ConceptPages, ReferencePages, LeaderboardPages):
     """Every page of the site, in one pass."""
 
     def generate(self) -> SiteContent:
@@ -67,6 +68,7 @@ class Generator(OverviewPages, EntryPages, ReferencePages, LeaderboardPages):
         self.datasets()
         self.metrics()
         self.timeline()
+        self.explorer()
         self.leaderboards()
         self.paths()
         return self.out

@@ -5,14 +5,15 @@ verify report, the leaderboards, the output) with the links, drawings and badges
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alphatree.lineage import Lineage
-from alphatree.render import selection, to_dot
+from alphatree.render import neighbourhood_dot, selection, to_dot
+from alphatree.site.boards import Board, board_name, find_boards
+from alphatree.site.lineage_view import legend_html, map_html, neighbourhood_block
 from alphatree.site.report import STATUS_LABELS
 from alphatree.site.text import attr, depth, esc, md_link, rel
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 HOME = "index.md"
 PLAN = "plan/index.md"
 HOME_MARKER = "<!-- alphatree:home -->"
-FOCUS_DEPTH = 2  # generations shown each way in an entry's lineage drawing
+EXPLORER = "lineage/index.md"  # the whole-lineage explorer
+_OWN_FILE = "[Open the drawing on its own](lineage.svg){ .at-figure-link }"
 
 
 def paper_uri(eid: str) -> str:
@@ -49,10 +51,6 @@ def path_uri(pid: str) -> str:
     return f"paths/{pid}/index.md"
 
 
-def board_id(task: str, dataset: str, metric: str) -> str:
-    return f"{task}--{dataset}--{metric}"
-
-
 def board_uri(bid: str) -> str:
     return f"leaderboards/{bid}/index.md"
 
@@ -72,7 +70,7 @@ class SiteContent:
     pages: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     home: str = ""
-    boards: dict[str, list[tuple[Any, Any]]] = field(default_factory=dict)  # board id -> [(entry, result)]
+    boards: dict[str, Board] = field(default_factory=dict)  # board id -> its ranked rows (alphatree.site.boards)
 
 
 def figure_slot(key: str) -> str:
@@ -82,28 +80,6 @@ def figure_slot(key: str) -> str:
 def badge(status: str) -> str:
     label = STATUS_LABELS.get(status, status)
     return f'<span class="at-badge at-badge-{attr(status)}">{esc(label)}</span>'
-
-
-def find_boards(entries: list[Any]) -> dict[str, list[tuple[Any, Any]]]:
-    """(task, data set, metric) -> results, for those with two or more; split by unit if units differ."""
-    groups: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    for e in entries:
-        for r in e.results:
-            groups[board_id(r.task, r.dataset, r.metric)].append((e, r))
-    boards: dict[str, list[tuple[Any, Any]]] = {}
-    for bid, rows in sorted(groups.items()):
-        units = sorted({r.unit for _, r in rows})
-        if len(units) == 1:
-            parts = {bid: rows}
-        else:
-            parts = {
-                f"{bid}--{re.sub(r'[^a-z0-9]+', '-', u.lower()).strip('-') or 'unit'}": [
-                    (e, r) for e, r in rows if r.unit == u
-                ]
-                for u in units
-            }
-        boards.update({k: v for k, v in parts.items() if len(v) >= 2})
-    return boards
 
 
 class PageContext:
@@ -129,8 +105,8 @@ class PageContext:
         self.source_root = source_root
         self.out = SiteContent()
         self.entries = sorted(catalog.entries.values(), key=lambda e: (e.year, e.id))
-        self.boards = find_boards(self.entries)
-        self._board_of = {id(r): bid for bid, rows in self.boards.items() for _, r in rows}
+        self.boards = find_boards(catalog, self.entries)
+        self._board_of = {id(row.result): bid for bid, b in self.boards.items() for row in (*b.rows, *b.references)}
         self.out.boards = self.boards
 
     def link_pattern(self, uri: str) -> str:
@@ -150,13 +126,42 @@ class PageContext:
         return md_link(esc(label if label is not None else e.name), uri, paper_uri(eid))
 
     def lineage_figure(self, uri: str, key: str, ids: set[str] | None, focus: str | None = None) -> str:
-        """A lineage drawing of ``ids`` (all when None) on page ``uri``, also published beside it as lineage.svg."""
+        """A lineage drawing of ``ids`` (all when None) on page ``uri`` in a pan-and-zoom viewport with the
+        year axis in view; also published beside the page as lineage.svg."""
         drawing = selection(self.index, papers=ids, focus=focus)
         folder = uri.rsplit("/", 1)[0] + "/" if "/" in uri else ""
         self.out.figures[key] = Figure(
-            uri, dot=to_dot(drawing, link=self.link_pattern(uri)), file=folder + "lineage.svg"
+            uri, dot=to_dot(drawing, link=self.link_pattern(uri), legend=False), file=folder + "lineage.svg"
         )
-        return figure_slot(key) + "\n\n[Open the drawing on its own](lineage.svg){ .at-figure-link }"
+        legend = legend_html({e.relation for e in drawing.edges}, self._areas_of(n.area for n in drawing.nodes))
+        explorer = f'<a href="{attr(self.href(uri, EXPLORER))}">the lineage explorer</a>'
+        hint = (
+            "Drag to pan, use the wheel or the buttons to zoom; click a box to open its paper. "
+            f"Filter and trace a paper's ancestry in {explorer}."
+        )
+        return map_html(figure_slot(key), legend, hint=hint) + "\n\n" + _OWN_FILE
+
+    def neighbourhood_figure(self, uri: str, eid: str) -> str:
+        """An entry's direct parents and children around it, with its legend, in an ``at-lineage`` element."""
+        key = f"paper-{eid}"
+        folder = uri.rsplit("/", 1)[0] + "/"
+        more = self.href(uri, EXPLORER) + f"#focus={eid}"
+        self.out.figures[key] = Figure(
+            uri,
+            dot=neighbourhood_dot(self.index, eid, link=self.link_pattern(uri), more_link=more),
+            file=folder + "lineage.svg",
+        )
+        edges = [*self.index.parents.get(eid, ()), *self.index.children.get(eid, ())]
+        near = {eid} | {e.parent for e in edges} | {e.child for e in edges}
+        legend = legend_html(
+            {e.relation for e in edges}, self._areas_of(self.index.papers[p].area for p in near), focus_note=True
+        )
+        return neighbourhood_block(figure_slot(key), legend) + "\n\n" + _OWN_FILE
+
+    def _areas_of(self, areas: Any) -> list[tuple[str, str]]:
+        """(name, colour) of the given area ids, in the catalogue's order of areas."""
+        present = set(areas)
+        return [(a.name, a.colour) for aid, a in self.cat.areas.items() if aid in present]
 
     def by_area(self) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = defaultdict(list)
@@ -182,7 +187,4 @@ class PageContext:
         return self._board_of.get(id(r))
 
     def board_name(self, bid: str) -> str:
-        _, r = self.boards[bid][0]
-        metric = self.cat.metrics[r.metric]
-        unit = f" ({r.unit})" if len(metric.units) > 1 else ""
-        return f"{self.cat.tasks[r.task].name} on {self.cat.datasets[r.dataset].name}: {metric.name}{unit}"
+        return board_name(self.cat, self.boards[bid])

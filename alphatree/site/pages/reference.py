@@ -1,23 +1,27 @@
-"""The reference pages: areas, concepts, data sets and metrics, each with an index and a page per item
-that lists the papers linked to it (from the knowledge graph) and its leaderboards.
+"""The reference pages: areas, data sets and metrics, each with an index and a page per item that lists the
+papers linked to it (from the knowledge graph) and its leaderboards. Concept pages are :mod:`.concepts`.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from alphatree.site.boards import DIMENSIONLESS
 from alphatree.site.pages.context import (
     PageContext,
     area_uri,
     badge,
     board_uri,
-    concept_uri,
     dataset_uri,
     metric_uri,
 )
-from alphatree.site.text import esc, external, front_matter, md_link
+from alphatree.site.symbols import resolve
+from alphatree.site.text import attr, code_fence, esc, external, front_matter, md_code, md_link
 
 
 class ReferencePages(PageContext):
-    """``areas/``, ``concepts/``, ``datasets/`` and ``metrics/``."""
+    """``areas/``, ``datasets/`` and ``metrics/`` (``concepts/`` is :class:`.concepts.ConceptPages`)."""
 
     def areas(self) -> None:
         by_area = self.by_area()
@@ -54,56 +58,40 @@ class ReferencePages(PageContext):
                 )
             self.out.pages[uri] = "\n".join(L) + "\n"
 
-    def concepts(self) -> None:
-        uri = "concepts/index.md"
-        items = sorted(self.cat.concepts.values(), key=lambda c: c.name.lower())
-        L = [front_matter("Concepts"), "# Concepts", "", "| Concept | Introduced by | Used by |", "|---|---|---|"]
-        linked = {c.id: self.graph.papers_linked("concept", c.id) for c in items}
-        for c in items:
-            intro = [p for p, k in linked[c.id] if k == "introduces"]
-            used = [p for p, k in linked[c.id] if k == "uses"]
-            L.append(
-                f"| {md_link(esc(c.name), uri, concept_uri(c.id))} | "
-                f"{', '.join(self.entry_link(uri, p) for p in intro)} | {len(used)} |"
-            )
-        self.out.pages[uri] = "\n".join(L) + "\n"
-        for c in items:
-            uri = concept_uri(c.id)
-            intro = [p for p, k in linked[c.id] if k == "introduces"]
-            used = [p for p, k in linked[c.id] if k == "uses"]
-            L = [front_matter(esc(c.name)), f"# {esc(c.name)}", ""]
-            if c.aliases:
-                L += ["Also called: " + ", ".join(f"*{esc(a)}*" for a in c.aliases), ""]
-            if c.summary:
-                L += [esc(c.summary), ""]
-            L += ["## Introduced by", ""]
-            L += [
-                f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year}): {esc(self.cat.entries[p].title)}"
-                for p in intro
-            ] or ["An idea older than the catalogue."]
-            L += ["", "## Used by", ""]
-            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in used] or [
-                "No entry lists it in `uses` yet."
-            ]
-            self.out.pages[uri] = "\n".join(L) + "\n"
-
     def _boards_on(self, uri: str, kind: str, ident: str) -> list[str]:
+        """Links to the leaderboards on data set or metric ``ident`` (a metric merged into its twin's board counts)."""
         found = []
-        for bid, rows in self.boards.items():
-            _, r = rows[0]
-            if getattr(r, kind) == ident:
-                found.append(f"- {md_link(esc(self.board_name(bid)), uri, board_uri(bid))} ({len(rows)} results)")
+        for bid, board in self.boards.items():
+            if kind == "metric":
+                hit = board.metric == ident or any(row.result.metric == ident for row in board.rows)
+            else:
+                hit = board.dataset == ident
+            if hit:
+                found.append(f"- {md_link(esc(self.board_name(bid)), uri, board_uri(bid))} ({len(board.rows)} results)")
         return (["## Leaderboards", ""] + found + [""]) if found else []
 
     def datasets(self) -> None:
+        """A page per data set that has something to say (a description or papers); the index lists the rest."""
         uri = "datasets/index.md"
         items = sorted(self.cat.datasets.values(), key=lambda d: d.name.lower())
         linked = {d.id: [p for p, _ in self.graph.papers_linked("dataset", d.id)] for d in items}
-        L = [front_matter("Data sets"), "# Data sets", "", "| Data set | Year | Papers |", "|---|---|---|"]
+        with_page = {d.id for d in items if d.description or linked[d.id]}
+        L = [
+            front_matter("Data sets"),
+            "# Data sets",
+            "",
+            "The data sets the catalogue's papers train or report on.",
+            "",
+            "| Data set | Year | Papers | About |",
+            "|---|---|---|---|",
+        ]
         for d in items:
-            L.append(f"| {md_link(esc(d.name), uri, dataset_uri(d.id))} | {d.year or ''} | {len(linked[d.id])} |")
+            name = md_link(esc(d.name), uri, dataset_uri(d.id)) if d.id in with_page else esc(d.name)
+            L.append(f"| {name} | {d.year or ''} | {len(linked[d.id])} | {esc(d.description)} |")
         self.out.pages[uri] = "\n".join(L) + "\n"
         for d in items:
+            if d.id not in with_page:
+                continue
             uri = dataset_uri(d.id)
             L = [front_matter(esc(d.name)), f"# {esc(d.name)}", ""]
             facts = []
@@ -115,9 +103,11 @@ class ReferencePages(PageContext):
                 L += [" · ".join(facts), ""]
             if d.description:
                 L += [esc(d.description), ""]
-            L += ["## Papers that train or report on it", ""]
-            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in linked[d.id]] or ["None yet."]
-            L += [""] + self._boards_on(uri, "dataset", d.id)
+            if linked[d.id]:
+                L += ["## Papers that train or report on it", ""]
+                L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in linked[d.id]]
+                L.append("")
+            L += self._boards_on(uri, "dataset", d.id)
             self.out.pages[uri] = "\n".join(L) + "\n"
 
     def metrics(self) -> None:
@@ -128,31 +118,100 @@ class ReferencePages(PageContext):
             front_matter("Metrics"),
             "# Metrics",
             "",
+            "What each number on the site measures, which way is better, how it is computed and how it misleads.",
+            "",
             "| Metric | Better | Units | Papers reporting it |",
             "|---|---|---|---|",
         ]
         for m in items:
             L.append(
-                f"| {md_link(esc(m.name), uri, metric_uri(m.id))} | {m.direction.value} | {esc(', '.join(m.units))} | "
+                f"| {md_link(esc(m.name), uri, metric_uri(m.id))} | {m.direction.value} | {esc(units_text(m.units))} | "
                 f"{sum(1 for _, k in linked[m.id] if k == 'reports')} |"
             )
         self.out.pages[uri] = "\n".join(L) + "\n"
         for m in items:
-            uri = metric_uri(m.id)
-            L = [
-                front_matter(esc(m.name)),
-                f"# {esc(m.name)}",
-                "",
-                f"**{m.direction.value.capitalize()} is better.** Units: {esc(', '.join(m.units))}.",
+            self.out.pages[metric_uri(m.id)] = self.metric_page(m, linked[m.id])
+
+    def metric_page(self, m: Any, linked: list[tuple[str, str]]) -> str:
+        uri = metric_uri(m.id)
+        L = [
+            front_matter(esc(m.name)),
+            f"# {esc(m.name)}",
+            "",
+            f"**{m.direction.value.capitalize()} is better.** Units: {esc(units_text(m.units))}.",
+            "",
+        ]
+        if m.complement:
+            twin = self.cat.metrics[m.complement]
+            L += [
+                f"Its complement is {md_link(esc(twin.name), uri, metric_uri(twin.id))} (100 % minus this value); "
+                "leaderboards show both as the accuracy, higher is better.",
                 "",
             ]
-            if m.description:
-                L += [esc(m.description), ""]
-            defined = [p for p, k in linked[m.id] if k == "defines"]
-            if defined:
-                L += ["Defined by " + ", ".join(self.entry_link(uri, p) for p in defined) + ".", ""]
-            reports = [p for p, k in linked[m.id] if k == "reports"]
+        twins = [o for o in self.cat.metrics.values() if o.complement == m.id]
+        if twins:
+            L += [
+                "Leaderboards also hold results reported as "
+                + ", ".join(md_link(esc(o.name), uri, metric_uri(o.id)) for o in twins)
+                + ", converted to this metric (100 % minus the error).",
+                "",
+            ]
+        L += [math_text(m.definition or m.description), ""]
+        if m.formula:
+            L += ["## Formula", "", f'<div class="arithmatex at-formula">{esc_math(m.formula, display=True)}</div>', ""]
+        if m.computed:
+            L += ["## How it is computed", "", math_text(m.computed), ""]
+        if m.pitfalls:
+            L += ["## Pitfalls", ""] + [f"- {math_text(p)}" for p in m.pitfalls] + [""]
+        if m.implementation:
+            span = resolve(m.implementation, self.source_root)
+            fence = code_fence(span.text)
+            L += [
+                "## Implementation { data-search-exclude }",
+                "",
+                f"`{span.anchor}` (`{span.symbol}`, lines {span.start}–{span.end}):",
+                "",
+                f'{fence}python linenums="{span.start}" title="{attr(span.anchor)}"',
+                span.text,
+                fence,
+                "",
+            ]
+        defined = [p for p, k in linked if k == "defines"]
+        if defined:
+            L += ["Defined by " + ", ".join(self.entry_link(uri, p) for p in defined) + ".", ""]
+        reports = [p for p, k in linked if k == "reports"]
+        if reports:
             L += ["## Papers that report it", ""]
-            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in reports] or ["None yet."]
-            L += [""] + self._boards_on(uri, "metric", m.id)
-            self.out.pages[uri] = "\n".join(L) + "\n"
+            L += [f"- {self.entry_link(uri, p)} ({self.cat.entries[p].year})" for p in reports]
+            L.append("")
+        L += self._boards_on(uri, "metric", m.id)
+        return "\n".join(L) + "\n"
+
+
+_INLINE_MATH = re.compile(r"\\\((.+?)\\\)")
+
+
+def esc_math(tex: str, display: bool = False) -> str:
+    """TeX between KaTeX's delimiters, for an element's text: every character markdown or HTML would act on
+    (the backslashes of the delimiters too) becomes an entity, so the text is the TeX itself, which the
+    vendored KaTeX auto-render reads."""
+    return esc("\\[" + tex + "\\]" if display else "\\(" + tex + "\\)")
+
+
+def math_text(text: str) -> str:
+    """Catalogue prose for a page: `code spans` kept, inline maths ``\\( ... \\)`` drawn by KaTeX, the rest
+    escaped."""
+    maths: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        maths.append(f'<span class="arithmatex">{esc_math(m.group(1))}</span>')
+        return f"\x00{len(maths) - 1}\x00"
+
+    out = md_code(_INLINE_MATH.sub(hold, text))
+    return re.sub("\x00(\\d+)\x00", lambda m: maths[int(m.group(1))], out)
+
+
+def units_text(units: list[str]) -> str:
+    """Units for a reader: dimensionless ones ('score', 'ratio') are a pure number, not a unit."""
+    shown = [u for u in units if u not in DIMENSIONLESS]
+    return ", ".join(shown) if shown else "none (a pure number)"
