@@ -1,9 +1,13 @@
 """AlphaTree benchmarks: medians of repeated runs, checked against the targets in the issues.
 
-    python benchmarks/run.py            # everything
-    python benchmarks/run.py catalog    # start-up, validation, 1k/10k synthetic catalogues, queries
-    python benchmarks/run.py verify     # whole-catalogue verify: cold, cached, peak memory, slowest ten
-    python benchmarks/run.py site plan  # site build and plans (when those parts exist)
+    python benchmarks/run.py                 # the default set (DEFAULT below)
+    python benchmarks/run.py catalog         # validation, 1k/10k synthetic catalogues, queries
+    python benchmarks/run.py startup         # query and plan commands in fresh processes
+    python benchmarks/run.py verify          # whole-catalogue verify: cold, cached, peak memory, slowest ten
+    python benchmarks/run.py site plan       # site build and plans
+    python benchmarks/run.py arch site_lineage boards   # architecture tables, the lineage explorer, boards
+    python benchmarks/run.py compare experiments        # only when named: compare, the full experiment targets
+    ALPHATREE_BENCH_BASELINE=old/results.json python benchmarks/run.py   # also print ratios to a main run
 
 Machines are shared and noisy, so every number is a median of several runs, and the report says
 how each compares with its target rather than failing. Results also go to benchmarks/out/results.json.
@@ -11,6 +15,7 @@ how each compares with its target rather than failing. Results also go to benchm
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import statistics
@@ -190,19 +195,42 @@ def bench_verify() -> None:
 
 
 def bench_optional(name: str) -> None:
+    """A benchmark module: its ``bench(record)`` when it has one, else the script run on its own."""
     script = ROOT / "benchmarks" / f"{name}.py"
     if not script.exists():
         print(f"{name}: no benchmark yet ({script.name} is missing)")
         return
-    print(name)
+    print(name, flush=True)
+    module = importlib.import_module(name)
+    if hasattr(module, "bench"):
+        module.bench(record)
+        return
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT)
     print(done.stdout.rstrip())
     if done.returncode:
         print(done.stderr[-2000:])
 
 
+def compare_with_baseline(path: Path) -> None:
+    """Ratios to a baseline run (``results.json`` of ``make bench`` on main, on this machine): the issues' speed
+    targets are ratios, because machines here differ by 2x."""
+    base = {r["benchmark"]: r for r in json.loads(path.read_text()) if "median" in r}
+    print(f"ratios to the baseline {path}:")
+    for row in ROWS:
+        old = base.get(row.get("benchmark", ""))
+        if old and old.get("median") and "median" in row:
+            ratio = row["median"] / old["median"]
+            print(f"  {row['benchmark']:58} {ratio:6.2f}x  ({old['median']:g} -> {row['median']:g})")
+
+
+# Run by default; `compare` (about 3 CPU minutes) and `experiments` (the full targets, several minutes) only
+# when named.
+DEFAULT = ["catalog", "startup", "verify", "arch", "site_build", "site_lineage", "boards", "plan_new"]
+
+
 def main(argv: list[str]) -> None:
-    groups = argv or ["catalog", "verify", "site_build", "plan_new"]
+    baseline = os.environ.get("ALPHATREE_BENCH_BASELINE")
+    groups = argv or DEFAULT
     aliases = {"site": "site_build", "plan": "plan_new"}
     for group in groups:
         group = aliases.get(group, group)
@@ -214,6 +242,8 @@ def main(argv: list[str]) -> None:
             bench_optional(group)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(ROWS, indent=2) + "\n")
+    if baseline:
+        compare_with_baseline(Path(baseline))
 
 
 if __name__ == "__main__":

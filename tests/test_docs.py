@@ -48,7 +48,9 @@ def test_ci_lints_then_tests_with_the_tools_pinned_once():
     """`make lint` runs before `make test` in CI; ruff and mypy are pinned in pyproject.toml and the pre-commit
     hooks use the same versions; `make test-fast` leaves out what is marked slow or browser; py.typed ships."""
     ci = (ROOT / ".ci/run").read_text()
-    assert ".[test,lint]" in ci and 0 <= ci.find("make lint") < ci.find("make test")
+    extras = re.search(r'-e "\.\[([a-z,]+)\]"', ci)
+    assert extras and {"test", "lint", "experiments"} <= set(extras.group(1).split(","))
+    assert 0 <= ci.find("make lint") < ci.find("make test")
     makefile = (ROOT / "Makefile").read_text()
     lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, flags=re.M).group(1)
     assert "ruff check ." in lint and "ruff format --check ." in lint and "mypy alphatree/" in lint

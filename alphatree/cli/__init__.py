@@ -44,7 +44,7 @@ def _root(
 def _register() -> None:
     from alphatree.cli import catalog_cmds, lineage_cmds, verify_cmds  # noqa: F401  (commands register on import)
 
-    for optional in ("site_cmds", "plan_cmds"):
+    for optional in ("site_cmds", "plan_cmds", "arch_cmds", "compare_cmds", "experiment_cmds"):
         try:
             __import__(f"alphatree.cli.{optional}")
         except ModuleNotFoundError as exc:
