@@ -464,3 +464,45 @@ def test_search_keys_rank_names_not_phrases(catalog):
 def test_entry_front_matter_keeps_topics_apart_from_search_keys(content):
     head = content.pages["papers/lenet/index.md"].split("---", 2)[1]
     assert 'tags: ["lenet", "lenet", "lenet", "LeNet"]' in head and "topics: []" in head
+
+
+def test_a_model_with_a_reference_shows_what_compare_found(tmp_path, monkeypatch):
+    """A model that names a torchvision/timm reference says whether it was compared, and the verdict once it was."""
+    import json
+
+    from alphatree.catalog import load_catalog
+    from alphatree.site.pages import generate
+
+    cat = load_catalog(use_cache=False)
+    monkeypatch.setenv("ALPHATREE_COMPARE_REPORT", str(tmp_path / "compare.json"))
+
+    def section():
+        page = generate(cat, {}).pages["papers/resnet/index.md"]
+        return page.split("## Verification", 1)[1].split("\n## ", 1)[0]
+
+    before = section()
+    assert "Equal to the reference? <code>torchvision:resnet18</code>: not compared on this machine yet" in before
+    assert "`alphatree compare resnet18`" in before
+    rows = [
+        {
+            "model": "resnet18",
+            "reference": "torchvision:resnet18",
+            "max_abs_diff": 0.0,
+            "status": "equal",
+            "reason": "",
+        },
+        {
+            "model": "resnet50",
+            "reference": "torchvision:resnet50",
+            "max_abs_diff": 2.05,
+            "status": "different",
+            "reason": "torchvision's ResNet-50 is ResNet v1.5",
+        },
+    ]
+    (tmp_path / "compare.json").write_text(json.dumps(rows))
+    after = section()
+    assert (
+        "<code>torchvision:resnet18</code>: **equal (max difference 0)** · again: `alphatree compare resnet18`" in after
+    )
+    assert "<code>torchvision:resnet50</code>: **different (max difference 2)**: torchvision" in after
+    assert "ResNet-50 is ResNet v1.5" in after

@@ -150,9 +150,29 @@ class VerificationPages(PageContext):
             else:
                 facts.append("Not verified yet: no row for this model in the verify report.")
             facts.append(f"Run it again: `{rerun_command(m.name)}`")
+            if getattr(m, "reference", None):
+                facts.append(self._reference_fact(m.name, m.reference))
             L += [f"- {f}" for f in facts]
             L += ["", "</div>", ""]
         return L
+
+    def _reference_fact(self, name: str, reference: str) -> str:
+        """What ``alphatree compare`` found against the reference implementation, or how to find out."""
+        if not hasattr(self, "_compare_rows"):
+            from alphatree.compare import read_report  # torch-free: the last compare run's rows
+
+            self._compare_rows = read_report()
+        row = self._compare_rows.get(name)
+        head = f"Equal to the reference? <code>{esc(reference)}</code>"
+        command = f"`alphatree compare {name}`"
+        if not row or row.get("reference") != reference:
+            return f"{head}: not compared on this machine yet; {command} runs both on the same weights and input"
+        diff = row.get("max_abs_diff")
+        found = esc(str(row.get("status", "")))
+        if diff is not None:
+            found += f" (max difference {diff:.2g})"
+        reason = f": {esc(str(row['reason']))}" if row.get("reason") and row.get("status") != "equal" else ""
+        return f"{head}: **{found}**{reason} · again: {command}"
 
     def verification(self) -> None:
         """``verification/index.md``: what verify checks, then every model's result."""
@@ -196,6 +216,11 @@ class VerificationPages(PageContext):
             "hand-computed answers instead. Results are cached by the hash of everything that shapes them, so an "
             "unchanged model is not run twice. Each entry page shows, per model, what the run measured and the "
             "command that repeats it.",
+            "",
+            "Where torchvision or timm implements the same architecture, the entry names it as the model's "
+            "reference, and `alphatree compare MODEL` loads the same named weights into both, runs them on the same "
+            "input and reports *equal* (within 1e-4), *different* (with the reason, e.g. a documented deviation) or "
+            "*no-reference*; each entry page shows the last run's verdict.",
             "",
             "Run it yourself: `alphatree verify` (every model), `alphatree verify 'resnet*'` (a pattern), "
             "`alphatree verify resnet50 --json` (the rows as JSON).",
