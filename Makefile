@@ -46,7 +46,7 @@ site: install
 
 summary:  ## what `make all` made: models passed and failed, pages, where the site and the report are
 	@$(PYTHON) -m alphatree.verify.summary --copy build/verify-report.json --site build/site \
-		--graph build/lineage.svg build/lineage.dot
+		--experiments build/experiments --graph build/lineage.svg build/lineage.dot
 
 lint: install  ## ruff (lint and format check) on everything, mypy on alphatree/ (versions pinned in pyproject.toml)
 	$(PYTHON) -m ruff check .

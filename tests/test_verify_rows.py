@@ -248,3 +248,14 @@ def test_summary_counts_models_pages_and_copies_the_report(tmp_path, monkeypatch
     assert json.loads(copy.read_text()) == rows
     monkeypatch.setenv("ALPHATREE_VERIFY_REPORT", str(tmp_path / "none.json"))
     assert summary.main(["--site", str(tmp_path / "nosite")]) == 0
+
+
+def test_summary_counts_stored_experiments(tmp_path):
+    from alphatree.verify.summary import experiments_line
+
+    assert experiments_line(tmp_path / "none") is None
+    assert experiments_line(tmp_path) is None
+    for folder in ("lenet-digits", "quick/lenet-digits", "quick/vae-digits"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "result.json").write_text("{}")
+    assert experiments_line(tmp_path).startswith(f"2 quick and 1 full runs stored in {tmp_path}")

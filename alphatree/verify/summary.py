@@ -30,7 +30,20 @@ def site_pages(site: Path) -> int:
     return sum(1 for _ in site.rglob("index.html")) if site.is_dir() else 0
 
 
-def summary(report: Path, copy: Path | None, site: Path | None, graphs: list[Path]) -> list[str]:
+def experiments_line(folder: Path) -> str | None:
+    """How many experiments have a stored result in ``folder`` (full runs and quick runs), or None."""
+    if not folder.is_dir():
+        return None
+    full = sum(1 for r in folder.glob("*/result.json") if r.parent.name != "quick")
+    quick = sum(1 for _ in (folder / "quick").glob("*/result.json"))
+    if not full and not quick:
+        return None
+    return f"{quick} quick and {full} full runs stored in {folder}: 'alphatree experiment list' names them all"
+
+
+def summary(
+    report: Path, copy: Path | None, site: Path | None, graphs: list[Path], experiments: Path | None = None
+) -> list[str]:
     """The summary's lines (copying the report first when ``copy`` is given)."""
     lines = ["", "AlphaTree: done"]
     if report.is_file():
@@ -50,6 +63,9 @@ def summary(report: Path, copy: Path | None, site: Path | None, graphs: list[Pat
             lines.append(f"          {where}")
     else:
         lines.append(f"  verify  no report at {report}: run 'alphatree verify'")
+    made = experiments_line(experiments) if experiments is not None else None
+    if made:
+        lines.append(f"  experiments  {made}")
     if site is not None:
         pages = site_pages(site)
         index = site / "index.html"
@@ -68,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copy", type=Path, help="copy the verify report here")
     parser.add_argument("--site", type=Path, help="the built site's folder")
     parser.add_argument("--graph", type=Path, nargs="*", default=[], help="lineage drawings made")
+    parser.add_argument("--experiments", type=Path, help="the folder of stored experiment results")
     args = parser.parse_args(argv)
     try:
-        lines = summary(default_report_path(), args.copy, args.site, args.graph)
+        lines = summary(default_report_path(), args.copy, args.site, args.graph, args.experiments)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
