@@ -49,8 +49,14 @@ def _heavy_on_warm_cache(commands: list[list[str]], cache: Path) -> list[str]:
 
 def test_query_commands_on_a_warm_cache_import_no_heavy_module(tmp_path):
     cache = tmp_path / "cache"
-    _modules_after([["lineage", "resnet"]], cache)  # warms it
-    for command in (["lineage", "resnet"], ["path", "lenet", "stylegan2"], ["list", "--area", "generative"]):
+    _modules_after([["lineage", "resnet"], ["show", "resnet"]], cache)  # warms both views
+    for command in (
+        ["lineage", "resnet"],
+        ["path", "lenet", "stylegan2"],
+        ["list", "--area", "generative"],
+        ["show", "resnet"],
+        ["show", "resnet50", "--json"],
+    ):
         heavy = _heavy_on_warm_cache([command], cache)
         assert not heavy, f"alphatree {' '.join(command)} imports {heavy}"
 

@@ -169,77 +169,84 @@ def show(
 
     Example: [bold]alphatree show resnet[/]
     """
-    cat, error = readable_catalog()
-    entry = _get(cat, error, entry_id)
+    from alphatree.entry_view import entry_doc, load_entry_docs
+    from alphatree.problems import CatalogError
+
+    try:  # a valid catalogue: the cached plain-data view (no pydantic: start-up time)
+        eid = options.catalog_index().resolve(entry_id)
+        data = load_entry_docs(options.catalog_dir, use_cache=options.use_cache).entries[eid]
+    except CatalogError:  # entries with problems: show what loaded, with a warning
+        cat, error = readable_catalog()
+        data = entry_doc(cat, _get(cat, error, entry_id))
     if as_json:
-        data = entry.model_dump(mode="json", by_alias=True)
-        data["implementation_status"] = entry.implementation_status
-        data["file"] = cat.files.get(entry.id)
-        options.print_json(data)
+        options.print_json({k: v for k, v in data.items() if k not in ("influenced", "uses_names")})
         return
+    _print_entry(data)
+
+
+def _print_entry(e: dict) -> None:
+    """``show``'s text: facts, lineage both ways, ideas, results, models, learning."""
     from rich.markup import escape
     from rich.table import Table
 
+    from alphatree.site.boards import with_unit
+
     con = options.console()
-    con.print(f"[bold]{escape(entry.name)}[/] ({entry.year}) [dim]{entry.id} · {entry.kind.value} · {entry.area}[/]")
-    con.print(escape(entry.title))
-    con.print(f"[dim]{escape(', '.join(entry.authors))}[/]")
-    links = [entry.venue] if entry.venue else []
-    if entry.arxiv:
-        links.append(f"arXiv:{entry.arxiv}")
-    if entry.doi:
-        links.append(f"doi:{entry.doi}")
+    name = e.get("short_name") or e["title"]
+    con.print(f"[bold]{escape(name)}[/] ({e['year']}) [dim]{e['id']} · {e['kind']} · {e['area']}[/]")
+    con.print(escape(e["title"]))
+    con.print(f"[dim]{escape(', '.join(e['authors']))}[/]")
+    links = [e["venue"]] if e.get("venue") else []
+    if e.get("arxiv"):
+        links.append(f"arXiv:{e['arxiv']}")
+    if e.get("doi"):
+        links.append(f"doi:{e['doi']}")
     con.print(escape(" · ".join(links)))
     con.print()
-    con.print(escape(" ".join(entry.summary.split())))
-    if entry.lineage:
+    con.print(escape(" ".join(e["summary"].split())))
+    if e.get("lineage"):
         con.print("\n[bold]Builds on[/]")
-        for edge in entry.lineage:
-            con.print(f"  {edge.relation.value} [cyan]{edge.from_}[/]: {escape(edge.note)}")
-    children = cat.index.children.get(entry.id, [])  # oldest first
-    if children:
+        for edge in e["lineage"]:
+            con.print(f"  {edge['relation']} [cyan]{edge['from']}[/]: {escape(edge['note'])}")
+    if e.get("influenced"):  # oldest first
         con.print("\n[bold]Influenced[/]")
-        for child in children:
-            con.print(f"  [cyan]{child.child}[/] {child.relation} it: {escape(child.note)}")
-    if entry.introduces:
-        con.print("\n[bold]Introduces[/]: " + ", ".join(escape(c.name) for c in entry.introduces))
-    if entry.uses:
-        con.print("[bold]Uses[/]: " + ", ".join(escape(cat.concepts[c].name) for c in entry.uses))
-    if entry.results:
+        for child in e["influenced"]:
+            con.print(f"  [cyan]{child['child']}[/] {child['relation']} it: {escape(child['note'])}")
+    if e.get("introduces"):
+        con.print("\n[bold]Introduces[/]: " + ", ".join(escape(c["name"]) for c in e["introduces"]))
+    if e.get("uses_names"):
+        con.print("[bold]Uses[/]: " + ", ".join(escape(n) for n in e["uses_names"]))
+    if e.get("results"):
         table = Table(title="Reported results", title_justify="left")
         for col in ("task", "data set", "metric", "value", "split", "model", "source"):
             table.add_column(col)
-        from alphatree.site.boards import with_unit
-
-        for r in entry.results:
+        for r in e["results"]:
             table.add_row(
-                r.task,
-                r.dataset,
-                r.metric,
-                with_unit(f"{r.value:g}", r.unit),
-                r.split,
-                escape(r.model),
-                escape(r.source),
+                r["task"],
+                r["dataset"],
+                r["metric"],
+                with_unit(f"{r['value']:g}", r["unit"]),
+                r["split"],
+                escape(r["model"]),
+                escape(r["source"]),
             )
         con.print(table)
-    if entry.models:
-        table = Table(title=f"Models ({entry.implementation_status})", title_justify="left")
+    if e.get("models"):
+        table = Table(title=f"Models ({e['implementation_status']})", title_justify="left")
         for col in ("name", "parameters", "source", "implemented"):
             table.add_column(col)
-        for m in entry.models:
+        for m in e["models"]:
             table.add_row(
-                m.name,
-                f"{m.parameters:,}" if m.parameters is not None else "—",
-                escape(m.parameters_source),
-                "yes" if m.implemented else "not yet",
+                m["name"],
+                f"{m['parameters']:,}" if m.get("parameters") is not None else "—",
+                escape(m.get("parameters_source") or ""),
+                "yes" if m.get("implemented", True) else "not yet",
             )
         con.print(table)
-    if entry.implementation_note:
-        con.print(f"[yellow]{escape(entry.implementation_note)}[/]")
-    learning = entry.learning
-    con.print(
-        f"\n[dim]difficulty {learning.difficulty}/5 · about {learning.hours:g} h · file {cat.files.get(entry.id)}[/]"
-    )
+    if e.get("implementation_note"):
+        con.print(f"[yellow]{escape(e['implementation_note'])}[/]")
+    learning = e["learning"]
+    con.print(f"\n[dim]difficulty {learning['difficulty']}/5 · about {learning['hours']:g} h · file {e['file']}[/]")
 
 
 @app.command()

@@ -109,6 +109,21 @@ def smooth(values: list[float], window: int = 25) -> tuple[list[int], list[float
     return list(range(w, len(values) + 1)), avg
 
 
+def save_frechet_curve(ctx: Context, title: str, evals: list[int], frechet: list[float]) -> None:
+    """The Fréchet distance of samples to held-out digits over training, in the judge's features."""
+    ctx.save(
+        pictures.curves(
+            {"samples vs held-out digits": (evals, frechet)},
+            title=f"{title}: Fréchet distance in the judge's features",
+            xlabel="iteration",
+            ylabel="Fréchet distance (lower is better)",
+            log_y=True,
+        ),
+        "frechet",
+        "Fréchet distance between the judge's features of 1,000 samples and of the 450 held-out real digits.",
+    )
+
+
 def report(
     ctx: Context,
     title: str,
@@ -135,17 +150,7 @@ def report(
         "losses",
         "The players' losses during training.",
     )
-    ctx.save(
-        pictures.curves(
-            {"samples vs held-out digits": (evals, frechet)},
-            title=f"{title}: Fréchet distance in the judge's features",
-            xlabel="iteration",
-            ylabel="Fréchet distance (lower is better)",
-            log_y=True,
-        ),
-        "frechet",
-        "Fréchet distance between the judge's features of 1,000 samples and of the 450 held-out real digits.",
-    )
+    save_frechet_curve(ctx, title, evals, frechet)
     scores = judge.score(sample(SAMPLES, ctx.rng(99)))
     scores["judge_test_accuracy"] = judge.test_accuracy
     scores["initial_frechet_distance"] = frechet[0]
@@ -479,17 +484,7 @@ def train_on_demand(
         "losses",
         "The players' objectives during training.",
     )
-    ctx.save(
-        pictures.curves(
-            {"samples vs held-out digits": (evals, frechet)},
-            title=f"{title}: Fréchet distance in the judge's features",
-            xlabel="iteration",
-            ylabel="Fréchet distance (lower is better)",
-            log_y=True,
-        ),
-        "frechet",
-        "Fréchet distance between the judge's features of 1,000 samples and of the 450 held-out real digits.",
-    )
+    save_frechet_curve(ctx, title, evals, frechet)
     final = sample(SAMPLES, ctx.rng(99))
     scores = judge.score(final)
     scores["requested_class_accuracy"] = accuracy[-1]
