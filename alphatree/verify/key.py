@@ -87,6 +87,45 @@ def _files_of(name: str, roots: Mapping[str, Path]) -> list[Path]:
     return found
 
 
+# Per process, keyed by the file's identity (path, size, modification time) and package: one verify run keys
+# every model, and the models share most of their closure (the checker, the kit), so each file is parsed once.
+_IMPORTS: dict[tuple[Path, int, int, tuple[str, ...]], list[str]] = {}
+_BYTES: dict[tuple[Path, int, int], bytes] = {}
+
+
+def _stamp(path: Path) -> tuple[Path, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def _module_imports(path: Path, package: list[str]) -> list[str]:
+    stamp = _stamp(path)
+    if stamp is None:
+        return []
+    key = (*stamp, tuple(package))
+    names = _IMPORTS.get(key)
+    if names is None:
+        try:
+            names = _imports(ast.parse(path.read_text(encoding="utf-8")), package)
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            names = []
+        _IMPORTS[key] = names
+    return names
+
+
+def _read_bytes(path: Path) -> bytes:
+    stamp = _stamp(path)
+    if stamp is None:
+        return path.read_bytes()  # raises what a missing file raises
+    data = _BYTES.get(stamp)
+    if data is None:
+        data = _BYTES[stamp] = path.read_bytes()
+    return data
+
+
 def source_closure(starts: Iterable[Path], roots: Mapping[str, Path]) -> list[Path]:
     """``starts`` and every module of the packages in ``roots`` (top-level name -> folder) they import."""
     seen: set[Path] = set()
@@ -96,12 +135,7 @@ def source_closure(starts: Iterable[Path], roots: Mapping[str, Path]) -> list[Pa
         if path in seen or not path.is_file():
             continue
         seen.add(path)
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            continue
-        package = _package_of(path, roots) or []
-        for name in _imports(tree, package):
+        for name in _module_imports(path, _package_of(path, roots) or []):
             todo += _files_of(name, roots)
     return sorted(seen)
 
@@ -136,5 +170,5 @@ def cache_key(
     roots = _roots(module_path, alphatree_dir)
     for path in key_sources(module_path, alphatree_dir=alphatree_dir):
         label = "/".join([*(_package_of(path, roots) or []), path.name])  # e.g. implementations/kit/boxes.py
-        digest.update(f"\0{label}\0".encode() + path.read_bytes())
+        digest.update(f"\0{label}\0".encode() + _read_bytes(path))
     return digest.hexdigest()
