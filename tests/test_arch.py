@@ -100,6 +100,18 @@ def test_example_inputs_run_models_with_several_inputs():
     assert any(r["name"].startswith("rpn") and r["output_shape"] for r in detector.layers)
 
 
+def test_a_gan_pairs_discriminator_judges_the_samples_in_the_same_pass():
+    """The pair samples when called; its discriminator then runs on the samples (a conditional one with the class
+    too), so its rows have shapes and multiply-adds, and the model's output stays the generator's."""
+    for name, d_out in (("dcgan", [1]), ("biggan_128", [1])):
+        arch = summarize(get_model(name))
+        rows = {r["name"]: r for r in arch.layers if r["depth"] == 1}
+        assert rows["discriminator"]["output_shape"] == d_out, name
+        assert rows["discriminator"]["flops"] and rows["generator"]["flops"], name
+        assert arch.flops == pytest.approx(rows["generator"]["flops"] + rows["discriminator"]["flops"]), name
+        assert arch.output_shape == rows["generator"]["output_shape"], name
+
+
 def test_resnet_diagram_folds_blocks_draws_the_skip_and_shapes():
     dot = diagram.to_dot(summarize(get_model("resnet50")).trace, title="resnet50")
     assert "Bottleneck × 6" in dot and "Bottleneck × 3" in dot

@@ -216,6 +216,26 @@ def count_trainable(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def _judge_samples(model: Any, samples: Any, inputs: tuple) -> None:
+    """A generator-discriminator pair (``kit.adversarial.GANPair``) samples when called; its discriminator then
+    judges those samples in the same pass, so its rows get shapes and multiply-adds and the diagram shows it.
+    A conditional discriminator is also given the generator's extra inputs (the class, as in cGAN's D(x, y)).
+    One that takes other inputs still than these is left out of the pass (its rows keep their parameters)."""
+    import torch
+
+    discriminator = getattr(model, "discriminator", None)
+    if getattr(model, "generator", None) is None or not isinstance(discriminator, torch.nn.Module):
+        return
+    if not isinstance(samples, torch.Tensor):
+        return
+    for args in ((samples,), (samples, *inputs[1:])) if len(inputs) > 1 else ((samples,),):
+        try:
+            discriminator(*args)
+            return
+        except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, NotImplementedError):
+            continue
+
+
 def summarize(spec: ModelSpec, *, input_shape: tuple[int, ...] | None = None) -> Architecture:
     """Build ``spec``'s paper configuration on the meta device, run it once and return its table and trace.
 
@@ -317,6 +337,7 @@ def summarize(spec: ModelSpec, *, input_shape: tuple[int, ...] | None = None) ->
     try:
         with torch.device("meta"), torch.no_grad(), counter, OpRecorder():
             output = model(*inputs)
+            _judge_samples(model, output, inputs)
     except NoArchitecture:
         raise
     except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, NotImplementedError) as exc:
