@@ -1,6 +1,7 @@
 """Leaderboards over the real catalogue: one direction per board (error merged into accuracy), reference
 values never ranked, each result stored once, ensembles and extra data marked and filterable, a best-so-far
-line that only improves, no label-trained result on an unconditional board."""
+line that only improves, no label-trained result on an unconditional board, and no board that mixes translation
+directions, data sets or versions of one paper."""
 
 from __future__ import annotations
 
@@ -153,3 +154,112 @@ def test_a_board_with_nothing_to_filter_has_no_controls_and_one_line(pages):
     assert list(views(board)) == [view_key(True, True, "all")]
     assert "at-board-filters" not in pages.pages[f"leaderboards/{bid}/index.md"]
     assert pages.figures[f"board-{bid}"].svg.count('class="at-sota-line"') == 1
+
+
+# One board, one task: a translation direction ("map to aerial photo"), a named data set ("PhC-U373 data
+# set") and a version of a paper (arXiv v1 against the final version) each split what looks like one board.
+DIRECTION = re.compile(r"\b([a-z]+(?: [a-z]+)?) (?:to|→|->) ([a-z]+(?: [a-z]+)?)\b")
+NAMED_DATASET = re.compile(r"([\w-]+) data ?set\b")
+PAPER_VERSION = re.compile(r"arxiv v\d+|camera-ready|final version|conference version")
+
+
+def direction(text: str) -> tuple[str, str] | None:
+    """The translation direction a text names, as (last word of the source, first word of the target)."""
+    m = DIRECTION.search(text.lower())
+    return (m.group(1).split()[-1], m.group(2).split()[0]) if m else None
+
+
+def mixes(boards, labels) -> list[str]:
+    """Boards whose rows carry more than one label (``labels(result)`` gives a result's set of labels)."""
+    bad = []
+    for board in boards:
+        seen = {x for r in board.rows + board.references for x in labels(r.result)}
+        if len(seen) > 1:
+            bad.append(f"{board.id}: {sorted(seen)}")
+    return bad
+
+
+def direction_mixes(boards) -> list[str]:
+    """Boards whose rows name more than one translation direction in their split."""
+    return mixes(boards, lambda x: {d} if (d := direction(x.split)) else set())
+
+
+def dataset_mixes(boards) -> list[str]:
+    """Boards whose rows name more than one data set in their split or note ('PhC-U373 data set')."""
+    return mixes(boards, lambda x: {n.lower() for n in NAMED_DATASET.findall(f"{x.split} {x.note or ''}")})
+
+
+def repeated_results(boards) -> list[str]:
+    """An entry with two rows for one model, metric and split on one board, or rows from two versions of its paper."""
+    bad = []
+    for board in boards:
+        keys: dict[tuple, list[float]] = defaultdict(list)
+        versions: dict[str, set[str]] = defaultdict(set)
+        for r in board.rows + board.references:
+            x = r.result
+            keys[(r.entry.id, x.model, x.metric, x.split, x.ensemble, x.extra_data)].append(x.value)
+            if cited := " ".join(PAPER_VERSION.findall(x.source.lower())):  # a source naming no version agrees
+                versions[r.entry.id].add(cited)
+        bad += [f"{board.id}: {k[0]} '{k[1]}' {k[3]}: {v}" for k, v in keys.items() if len(v) > 1]
+        bad += [f"{board.id}: {e} cites {sorted(v)}" for e, v in versions.items() if len(v) > 1]
+    return bad
+
+
+def test_no_board_mixes_translation_directions(cat, boards):
+    assert direction_mixes(boards.values()) == []
+    for e in cat.entries.values():  # a result sits on the data set of its own direction
+        for r in e.results:
+            own, named = direction(r.split), direction(cat.datasets[r.dataset].name)
+            assert own is None or named is None or own == named, (e.id, r.dataset, r.split)
+    to_photo = boards["image-to-image-translation--maps-map-to-aerial--amt-fooling-rate"]
+    to_map = boards["image-to-image-translation--maps-aerial-to-map--amt-fooling-rate"]
+    assert [(r.entry.id, r.value) for r in to_photo.rows] == [("cyclegan", 26.8), ("pix2pix", 18.9)]
+    assert [(r.entry.id, r.value) for r in to_map.rows] == [("cyclegan", 23.2), ("pix2pix", 6.1)]
+
+
+def test_no_board_mixes_data_sets(cat, boards):
+    assert dataset_mixes(boards.values()) == []
+    for e in cat.entries.values():  # a data set named in a result's note is the result's own
+        for r in e.results:
+            for name in NAMED_DATASET.findall(f"{r.split} {r.note or ''}"):
+                assert name.lower() in cat.datasets[r.dataset].name.lower(), (e.id, r.dataset, name)
+                assert " and " not in cat.datasets[r.dataset].name, (e.id, r.dataset)
+
+
+def test_no_entry_has_two_results_for_one_model_metric_and_split_on_a_board(cat, boards):
+    assert repeated_results(boards.values()) == []
+    biggan = [(r.metric, r.value) for r in cat.entries["biggan"].results]
+    assert sorted(biggan) == [("fid", 7.4), ("inception-score", 166.5)]  # ICLR 2019 figures; v1's 166.3 / 9.6 dropped
+
+
+def test_the_mixing_checks_catch_the_old_defects():
+    """Each check flags a board shaped like the defect it guards against (maps, ISBI 2015, BigGAN v1)."""
+    from types import SimpleNamespace as NS
+
+    from alphatree.site.boards import Board, Row
+
+    def row(entry, value, split="test", model="M", note=None, source="Table 1"):
+        result = NS(
+            split=split,
+            model=model,
+            note=note,
+            source=source,
+            metric="m",
+            value=value,
+            ensemble=False,
+            extra_data=False,
+        )
+        return Row(NS(id=entry), result, value, False)
+
+    def board(*rows):
+        return Board("b", "t", "d", "m", "%", False, rows=list(rows))
+
+    maps = board(row("p", 18.9, "map to aerial photo, 256 x 256"), row("p", 6.1, "aerial photo to map, 256 x 256"))
+    cells = board(row("u", 92.03, note="PhC-U373 data set"), row("u", 77.56, note="DIC-HeLa data set"))
+    versions = board(
+        row("b", 166.3, model="v1", source="Abstract, arXiv v1"),
+        row("b", 166.5, model="final", source="Abstract, camera-ready"),
+    )
+    assert direction_mixes([maps]) and not direction_mixes([cells])
+    assert dataset_mixes([cells]) and not dataset_mixes([maps])
+    assert repeated_results([cells]) and repeated_results([versions])
