@@ -236,6 +236,45 @@ def test_explorer_click_traces_a_paper_and_offers_its_page(open_page):
     pg.wait_for_url(re.compile(r"/papers/resnet/$"))
 
 
+FIRST_VIEW = """(sel) => {
+  const root = document.querySelector(sel);
+  const view = root.querySelector('.at-lx-view').getBoundingClientRect();
+  const axis = root.querySelector('.at-lx-axis').getBoundingClientRect();
+  const papers = [...root.querySelectorAll('svg g.node.paper')].map(g => {
+    const r = g.getBoundingClientRect();
+    const text = [...g.querySelectorAll('text')].map(t => t.getBoundingClientRect().height);
+    return {id: g.id, left: r.left, right: r.right, top: r.top, bottom: r.bottom, mid: (r.left + r.right) / 2, text};
+  });
+  const first = Math.min(...papers.map(p => p.mid));
+  const shown = papers.filter(p => p.right > view.left && p.left < view.right
+                                && p.bottom > view.top && p.top < view.bottom);
+  return {view: {left: view.left, right: view.right, top: view.top, bottom: view.bottom}, axisBottom: axis.bottom,
+          column: papers.filter(p => Math.abs(p.mid - first) < 2), shown};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["lineage/", ""])
+@pytest.mark.parametrize("width", ENTRY_WIDTHS)
+def test_explorer_opens_at_the_earliest_years_readable_and_clear_of_the_axis(open_page, path, width):
+    """The first view of the explorer and of the home page's map starts at the left of the drawing (the
+    earliest years): that column's boxes lie whole inside the view and below the year axis, its labels
+    at least 11 px tall, and no box in view is cut by the axis band."""
+    pg = open_page(path, width)
+    m = pg.evaluate(FIRST_VIEW, ".at-lineage-explorer")
+    view = m["view"]
+    assert m["column"], m
+    for box in m["column"]:
+        assert view["left"] <= box["left"] and box["right"] <= view["right"], (box, view)
+        assert m["axisBottom"] <= box["top"] and box["bottom"] <= view["bottom"], (box, m["axisBottom"], view)
+        assert box["text"] and min(box["text"]) >= 11, box
+    for box in m["shown"]:  # whatever the view shows starts below the axis band, none half under it
+        assert box["top"] >= m["axisBottom"] or box["bottom"] <= view["top"], (box, m["axisBottom"])
+    assert all(h >= 11 for box in m["shown"] for h in box["text"]), m["shown"]
+    name = (path.strip("/") or "home") + f"-{width}"
+    pg.locator(".at-lineage-explorer").first.screenshot(path=str(_artifacts() / f"lineage-first-view-{name}.png"))
+
+
 def test_explorer_focus_link_traces_that_paper(open_page):
     pg = open_page("lineage/#focus=resnet", 1400)
     assert pg.locator("svg g#node-resnet.at-lx-focus").count() == 1

@@ -66,8 +66,14 @@
     var axisMarks = [];
     var settle = null;
 
+    var GAP = 8; // pixels kept clear around the papers when the view opens
+
+    function band() { // the height of the year axis along the view's top; nothing is placed under it
+      return axis ? axis.offsetHeight : 0;
+    }
+
     function fitScale() {
-      return Math.min(view.clientWidth / W, view.clientHeight / H);
+      return Math.min(view.clientWidth / W, Math.max(view.clientHeight - band(), 1) / H);
     }
 
     function apply() {
@@ -97,17 +103,86 @@
       }, 250);
     }
 
-    function fit() {
+    function fit() { // the whole drawing, centred in the part of the view below the year axis
       var s = fitScale();
       state.s = s;
       state.x = (view.clientWidth - W * s) / 2;
-      state.y = (view.clientHeight - H * s) / 2;
+      state.y = band() + (view.clientHeight - band() - H * s) / 2;
+      apply();
+    }
+
+    function boxes() { // every paper's box, in the drawing's own pixels
+      var box = svg.getBoundingClientRect();
+      return Object.keys(papers).map(function (id) {
+        var r = papers[id].el.getBoundingClientRect();
+        return {
+          left: (r.left - box.left) / state.s, top: (r.top - box.top) / state.s,
+          right: (r.right - box.left) / state.s, bottom: (r.bottom - box.top) / state.s,
+        };
+      });
+    }
+
+    function start() {
+      // The first view: at a readable size (labels drawn at 11 pt show about 14 px tall), the earliest
+      // years at the left edge, and from the top of the papers that the view spans across, every box
+      // clear of the year axis; the earliest column (Graphviz ranks by year) is kept whole when it fits.
+      // Papers that fit across or down at that size are centred instead.
+      var all = boxes(); // measured at the scale applied now
+      var s = READABLE / PX_PER_PT;
+      state.s = s;
+      var room = view.clientWidth - 2 * GAP, roomDown = view.clientHeight - band() - 2 * GAP;
+      var left = Infinity, right = -Infinity;
+      all.forEach(function (b) { left = Math.min(left, b.left); right = Math.max(right, b.right); });
+      var firstX = Infinity; // the centre of the earliest column
+      all.forEach(function (b) { firstX = Math.min(firstX, (b.left + b.right) / 2); });
+      var colTop = Infinity, colBottom = -Infinity, near = [];
+      all.forEach(function (b) {
+        if (Math.abs((b.left + b.right) / 2 - firstX) < 2) {
+          colTop = Math.min(colTop, b.top);
+          colBottom = Math.max(colBottom, b.bottom);
+        }
+        if (b.left < left + room / s) near.push(b); // within the first view's width
+      });
+      // of the tops of those papers, the one whose view holds the most of them whole, the earliest column
+      // included where it fits; on a tie the highest
+      var tall = roomDown / s, best = -1, top = colTop, bottom = colBottom;
+      near.forEach(function (c) {
+        if (colBottom - colTop <= tall && (c.top > colTop || c.top + tall < colBottom)) return;
+        var n = 0, low = -Infinity;
+        near.forEach(function (b) {
+          if (b.top >= c.top && b.bottom <= c.top + tall) { n++; low = Math.max(low, b.bottom); }
+        });
+        if (n > best || (n === best && c.top < top)) { best = n; top = c.top; bottom = low; }
+      });
+      var w = (right - left) * s, h = (bottom - top) * s;
+      state.x = GAP + (w < room ? (room - w) / 2 : 0) - left * s;
+      state.y = band() + GAP + (h < roomDown ? (roomDown - h) / 2 : 0) - top * s;
+      // no paper in view half under the year axis: of the shifts that put one just below the axis or
+      // just above the view, keeping the earliest column inside, the one nearest that view
+      var across = all.filter(function (b) { return b.left * s + state.x < view.clientWidth && b.right * s + state.x > 0; });
+      var lowest = view.clientHeight - GAP;
+      function clear(y, whole) { // whole: the earliest column entirely inside, else at least its top
+        var last = whole && colBottom - colTop <= tall ? colBottom : colTop;
+        if (colTop * s + y < band() || last * s + y > lowest) return false;
+        return across.every(function (b) { return b.top * s + y >= band() || b.bottom * s + y <= 0; });
+      }
+      var want = state.y;
+      [true, false].some(function (whole) {
+        var found = clear(want, whole) ? want : null;
+        across.forEach(function (b) {
+          [band() + GAP - b.top * s, -b.bottom * s].forEach(function (y) {
+            if ((found === null || Math.abs(y - want) < Math.abs(found - want)) && clear(y, whole)) found = y;
+          });
+        });
+        if (found !== null) state.y = found;
+        return found !== null;
+      });
       apply();
     }
 
     function centreOn(px, py) { // a point of the drawing, in its own pixels
       state.x = view.clientWidth / 2 - px * state.s;
-      state.y = view.clientHeight / 2 - py * state.s;
+      state.y = (view.clientHeight + band()) / 2 - py * state.s; // the middle of the part below the axis
       apply();
     }
 
@@ -127,17 +202,9 @@
         axisMarks.push({ el: span, x: local(y.text)[0] });
       });
     }
-    // open at a readable size (labels drawn at 11 pt show about 14 px tall) unless the whole drawing
-    // fits at that size, centred where the papers are thickest (the mean of their positions)
-    var ids = Object.keys(papers);
-    if (fitScale() * PX_PER_PT >= READABLE || !ids.length) {
-      fit();
-    } else {
-      state.s = READABLE / PX_PER_PT;
-      var sx = 0, sy = 0;
-      ids.forEach(function (id) { var c = local(papers[id].el); sx += c[0]; sy += c[1]; });
-      centreOn(sx / ids.length, sy / ids.length);
-    }
+    // open on the whole drawing when it fits at a readable size, else at its start (see start())
+    if (fitScale() * PX_PER_PT >= READABLE || !Object.keys(papers).length) fit();
+    else start();
     svg.style.willChange = "transform";
     var filters = root.querySelector("details.at-lx-filters");
     if (filters && root.clientWidth < 600) filters.open = false; // on a phone the drawing comes first
