@@ -246,6 +246,9 @@ def test_ctrl_c_mid_run_leaves_nothing(tmp_path, sig):
     time.sleep(1.0)  # training is under way
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    # 130 when the command's own handler ends the run; on a loaded machine the interpreter may instead end by
+    # re-raising SIGINT after the handler has cleaned up (-2): both are the shell's Ctrl-C, and both must leave
+    # nothing behind, which is what the rest checks
+    assert proc.returncode in ((130, -signal.SIGINT) if sig == "SIGINT" else (130,)), err
     assert "interrupted: nothing written for lenet-digits" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == [], "a half-written result was left behind"

@@ -59,7 +59,11 @@ def test_home_page_renders_with_the_whole_lineage(page, site_url):
 @pytest.mark.browser
 def test_clicking_a_node_of_the_lineage_opens_its_page(page, site_url):
     page.goto(site_url)
-    page.locator('.at-figure[data-figure="home"] g[id="node-resnet"] a').click()
+    home = page.locator('.at-figure[data-figure="home"]')
+    # the map opens at the earliest years; Fit brings the whole lineage, ResNet included, into view
+    controls = home.locator("xpath=ancestor-or-self::*[.//button]").last  # the nearest block holding its buttons
+    controls.get_by_role("button", name="Fit").first.click()
+    home.locator('g[id="node-resnet"] a').click()
     page.wait_for_url(re.compile(r"/papers/resnet/$"))
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().startswith("ResNet")
