@@ -109,6 +109,31 @@ def smooth(values: list[float], window: int = 25) -> tuple[list[int], list[float
     return list(range(w, len(values) + 1)), avg
 
 
+def save_training_curves(
+    ctx: Context,
+    title: str,
+    losses: dict[str, list[float]],
+    loss_labels: dict[str, str],
+    evals: list[int],
+    frechet: list[float],
+    *,
+    noun: str,
+    ylabel: str,
+) -> None:
+    """The players' ``noun`` (losses, objectives) as moving averages, and the Fréchet distance over training."""
+    ctx.save(
+        pictures.curves(
+            {label: smooth(losses[key]) for key, label in loss_labels.items()},
+            title=f"{title}: the players' {noun} (moving average)",
+            xlabel="iteration",
+            ylabel=ylabel,
+        ),
+        "losses",
+        f"The players' {noun} during training.",
+    )
+    save_frechet_curve(ctx, title, evals, frechet)
+
+
 def save_frechet_curve(ctx: Context, title: str, evals: list[int], frechet: list[float]) -> None:
     """The Fréchet distance of samples to held-out digits over training, in the judge's features."""
     ctx.save(
@@ -140,17 +165,7 @@ def report(
         "samples",
         "One hundred samples from the trained generator (fixed noise).",
     )
-    ctx.save(
-        pictures.curves(
-            {label: smooth(losses[key]) for key, label in loss_labels.items()},
-            title=f"{title}: training losses (moving average)",
-            xlabel="iteration",
-            ylabel="loss",
-        ),
-        "losses",
-        "The players' losses during training.",
-    )
-    save_frechet_curve(ctx, title, evals, frechet)
+    save_training_curves(ctx, title, losses, loss_labels, evals, frechet, noun="losses", ylabel="loss")
     scores = judge.score(sample(SAMPLES, ctx.rng(99)))
     scores["judge_test_accuracy"] = judge.test_accuracy
     scores["initial_frechet_distance"] = frechet[0]
@@ -474,17 +489,7 @@ def train_on_demand(
         "The share of 1,000 samples (100 per digit) that the judge, a classifier trained on the real "
         "training digits, reads as the digit requested of the generator.",
     )
-    ctx.save(
-        pictures.curves(
-            {label: smooth(losses[key]) for key, label in loss_labels.items()},
-            title=f"{title}: the players' objectives (moving average)",
-            xlabel="iteration",
-            ylabel="value",
-        ),
-        "losses",
-        "The players' objectives during training.",
-    )
-    save_frechet_curve(ctx, title, evals, frechet)
+    save_training_curves(ctx, title, losses, loss_labels, evals, frechet, noun="objectives", ylabel="value")
     final = sample(SAMPLES, ctx.rng(99))
     scores = judge.score(final)
     scores["requested_class_accuracy"] = accuracy[-1]
