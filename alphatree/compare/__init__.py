@@ -132,4 +132,8 @@ def unexpected(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from alphatree.compare.families import FAMILIES
 
     documented = {ref for family in FAMILIES for ref in (*family.differs, *family.known)}
-    return [r for r in rows if r["status"] == "different" and r["reference"] not in documented]
+    return [
+        r
+        for r in rows
+        if r["status"] == "different" and not {r["reference"], f"{r['model']}@{r['reference']}"} & documented
+    ]

@@ -23,14 +23,23 @@ from alphatree.atomic import write_bytes
 from alphatree.compare import TOLERANCE, Row
 from alphatree.compare.families import family_for
 from alphatree.compare.golden import decode_floats, encode_floats, key_shapes, read_golden
-from alphatree.compare.mapping import Family, MappingError, canonical, pair_keys
+from alphatree.compare.mapping import (
+    Family,
+    MappingError,
+    Permutations,
+    Shapes,
+    canonical,
+    check_permutations,
+    known_reason,
+    pair_keys,
+)
 from alphatree.compare.weights import (
     INPUT_SEED,
     SCHEME,
     checksum,
-    eval_output,
     load_mapped,
     named_state,
+    output_of,
     seeded_input,
 )
 from alphatree.problems import AlphaTreeError
@@ -52,6 +61,17 @@ def library_versions(library: str) -> dict[str, str]:
     return versions
 
 
+# builder arguments a reference needs besides weights=None: no pretrained backbone (torchvision's detectors
+# download one by default), and the paper's configuration where the builder's default is another (torchvision's
+# SSD300 classifies COCO's 91 category ids; the paper's SSD300, and ours, PASCAL VOC's 20 classes and background)
+BUILD_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "torchvision:ssd300_vgg16": {"weights_backbone": None, "num_classes": 21},
+    "torchvision:maskrcnn_resnet50_fpn": {"weights_backbone": None},
+    # today's default, said out loud: without it torchvision warns that the default will change
+    "torchvision:inception_v3": {"init_weights": True},
+}
+
+
 def build_reference(reference: str) -> tuple[nn.Module | None, str]:
     """The reference model with library-default initialisation, or None and why it cannot be built here."""
     import importlib
@@ -60,7 +80,7 @@ def build_reference(reference: str) -> tuple[nn.Module | None, str]:
     try:
         lib = importlib.import_module(library)  # torchvision, or timm (which imports torchvision)
         if library == "torchvision":
-            return lib.models.get_model(name, weights=None), ""
+            return lib.models.get_model(name, weights=None, **BUILD_ARGUMENTS.get(reference, {})), ""
         return lib.create_model(name, pretrained=False), ""
     except Exception as exc:  # noqa: BLE001  (torchvision raises RuntimeError, OSError... when torch does not match)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -77,7 +97,13 @@ def build_ours(model: str) -> tuple[nn.Module, tuple[int, ...]]:
     from implementations.registry import get_model
 
     spec = get_model(model)
-    if spec.input_shape is None:
+    input_shape = spec.input_shape
+    if input_shape is None and spec.example_inputs is not None:  # one image given as an example (a detector)
+        with torch.device("meta"):
+            example = spec.example_inputs()
+        if len(example) == 1 and isinstance(example[0], Tensor) and example[0].shape[0] == 1:
+            input_shape = tuple(example[0].shape[1:])
+    if input_shape is None:
         raise MappingError(f"{model}: the registry declares no input shape, so there is no input to compare on")
     # Every tensor is overwritten by a strict load, so skip the random initialisation: build on the meta
     # device and allocate. A module with non-persistent buffers (which no load fills) is built normally.
@@ -85,9 +111,9 @@ def build_ours(model: str) -> tuple[nn.Module, tuple[int, ...]]:
         module = spec.build()
     persistent = set(module.state_dict())
     if all(name in persistent for name, _ in module.named_buffers()):
-        return module.to_empty(device="cpu").eval(), spec.input_shape
+        return module.to_empty(device="cpu").eval(), input_shape
     torch.manual_seed(0)
-    return spec.build().eval(), spec.input_shape
+    return spec.build().eval(), input_shape
 
 
 def _diff_row(model: str, reference: str, ours: Tensor, theirs: Tensor, how: str, known: str = "") -> Row:
@@ -127,6 +153,25 @@ def _as_reference_keys(family: Family, state: dict[str, Tensor], ref_model: nn.M
     by_name = dict(zip(canonical(names, family.reference, family.renumber), names))
     ours = canonical(list(state), family.reference, family.renumber)
     return {by_name.get(c, k): v for c, (k, v) in zip(ours, state.items())}
+
+
+def permutations(family: Family, reference: Shapes) -> Permutations:
+    """The family's channel permutations for these reference shapes (none for most families), checked."""
+    if family.permute is None:
+        return {}
+    moves = family.permute(reference)
+    check_permutations(family, reference, moves)
+    return moves
+
+
+def in_our_layout(family: Family, state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``state`` with the tensors the family lays out otherwise put in our layout (most families: unchanged)."""
+    if not family.reference_state:
+        return state
+    import importlib
+
+    module, name = family.reference_state.split(":")
+    return getattr(importlib.import_module(module), name)(state)
 
 
 def load_checkpoint(path: Path) -> dict[str, Tensor]:
@@ -190,21 +235,23 @@ def compare_model(
     else:
         return Row(model, reference, None, "no-reference", f"{unusable}; no golden recorded for {model}")
 
-    ref_shapes, _ = _shapes(ref_state)
     try:
+        mapped = in_our_layout(family, ref_state)
+        ref_shapes, _ = _shapes(mapped)
         pairs = pair_keys(family, ref_shapes, {k: tuple(v.shape) for k, v in ours.state_dict().items()})
+        moves = permutations(family, ref_shapes)
     except MappingError as exc:
         if weights:
             raise WeightsError(f"{weights}: does not fit {model} as {reference}: {exc}") from None
         raise
-    load_mapped(ours, ref_state, pairs)
+    load_mapped(ours, mapped, pairs, moves)
     if save is not None:
         buffer = io.BytesIO()
         torch.save(ours.state_dict(), buffer)
         write_bytes(save, buffer.getvalue())
 
     x = seeded_input((1, *input_shape))
-    out = eval_output(ours, x)
+    out = output_of(family.our_output, ours, x)
     if ref_model is not None:
         try:
             ref_model.load_state_dict(_as_reference_keys(family, ref_state, ref_model), strict=True)
@@ -212,7 +259,8 @@ def compare_model(
             raise WeightsError(f"{weights}: {reference} rejects it: {str(exc).splitlines()[0]}") from None
         versions = library_versions(reference.split(":")[0])
         how = "compared live: " + ", ".join(f"{k} {v}" for k, v in versions.items())
-        return _diff_row(model, reference, out, eval_output(ref_model, x), how, family.known.get(reference, ""))
+        theirs = output_of(family.reference_output, ref_model, x)
+        return _diff_row(model, reference, out, theirs, how, known_reason(family, model, reference))
     if user_state is not None:
         saved = f"; saved ours to {save}" if save else ""
         return Row(
@@ -226,7 +274,7 @@ def compare_model(
     recorded = torch.tensor(decode_floats(golden["output"]["float32"])).reshape(golden["output"]["shape"])
     with_ = ", ".join(f"{k} {v}" for k, v in golden["recorded_with"].items())
     how = f"compared with the output recorded with {with_}; {unusable.split(' (')[0]}"
-    return _diff_row(model, reference, out, recorded, how, family.known.get(reference, ""))
+    return _diff_row(model, reference, out, recorded, how, known_reason(family, model, reference))
 
 
 def record(model: str, reference: str) -> dict[str, Any]:
@@ -247,10 +295,12 @@ def record(model: str, reference: str) -> dict[str, Any]:
         return golden
     ours, input_shape = build_ours(model)
     state = named_state(ref_shapes, ref_dtypes)
-    pair_keys(family, ref_shapes, {k: tuple(v.shape) for k, v in ours.state_dict().items()})
+    mapped_shapes, _ = _shapes(in_our_layout(family, state))
+    pair_keys(family, mapped_shapes, {k: tuple(v.shape) for k, v in ours.state_dict().items()})
+    permutations(family, mapped_shapes)
     ref_model.load_state_dict(state, strict=True)
     x = seeded_input((1, *input_shape))
-    out = eval_output(ref_model, x)
+    out = output_of(family.reference_output, ref_model, x)
     values = out.flatten().tolist()
     golden["weights"] = {"scheme": SCHEME, "checksum": checksum(state)}
     golden["input"] = {"seed": INPUT_SEED, "shape": list(x.shape), "sum": float(x.double().sum())}

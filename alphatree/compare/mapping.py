@@ -21,6 +21,21 @@ first moves the reference's keys of a module it declares earlier than we do. Eit
 outputs prove the pairing: the same weights give the same logits only if every tensor landed in the
 right place (``alphatree compare``; ``tests/test_compare.py``).
 
+Pairing moves whole tensors. Where the two codes concatenate a block's branches in different orders
+(Inception-v4: ours in the paper's figure order, timm in TF-slim's), the layers that read the
+concatenation see their input channels in another order, and a tensor must also be **permuted** along
+that axis: ``permute(reference shapes)`` returns, for such reference keys, ``(dim, order)`` pairs meaning
+"our index i along ``dim`` holds the reference's index ``order[i]``" (:func:`channel_order` helps build
+them). The weights are gathered that way before they are loaded (:func:`alphatree.compare.weights.load_mapped`).
+
+A family may also say what output to compare when a model's forward pass is not one tensor of logits
+(a detector's eval output is post-processed boxes): ``reference_output`` and ``our_output`` name
+functions ``"module:function"`` taking ``(model, x)`` and returning one tensor (imported only when
+``compare`` runs, so this module stays free of torch). Where the two codes lay a layer's outputs out otherwise
+(torchvision's Mask R-CNN has one RPN logit per anchor and one output per COCO category id; ours a two-way
+softmax and the 80 classes), ``reference_state`` names a function that puts the reference's state dict into our
+layout before the keys are paired; the reference model loads the original.
+
 Nothing here imports torch: shapes are tuples of ints.
 """
 
@@ -28,12 +43,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from alphatree.problems import AlphaTreeError
 
 Shapes = dict[str, tuple[int, ...]]  # state-dict key -> shape, in the module's declaration order
+# reference key -> ((dim, order), ...): along dim, our index i holds the reference's index order[i]
+Permutations = dict[str, tuple[tuple[int, tuple[int, ...]], ...]]
 
 
 class MappingError(AlphaTreeError):
@@ -56,8 +73,23 @@ class Family:
     note: str = ""  # what differs between the two codes, in one or two sentences
     # reference id -> a difference in computation found and explained (which side departs from the paper or the
     # authors' released model, and how): the reason of a "different" row, which then does not fail the run
+    # (a key "model@reference" gives one model its own reason, where the family's does not fit it)
     known: dict[str, str] = field(default_factory=dict)
     differs: dict[str, str] = field(default_factory=dict)  # reference id -> why it is not the paper's model
+    # reference shapes -> the tensors to permute along an axis (branches concatenated in another order)
+    permute: Callable[[Shapes], Permutations] | None = None
+    # "module:function" of (model, x) -> Tensor, where the output to compare is not the forward pass's first tensor
+    reference_output: str = ""
+    our_output: str = ""
+    # "module:function" of a reference state dict -> the same tensors in our layout, under the reference's names
+    # (a detector's heads: rows selected, zero rows added), applied before pairing; the reference itself loads the
+    # original
+    reference_state: str = ""
+
+
+def known_reason(family: Family, model: str, reference: str) -> str:
+    """The documented reason ``model`` computes otherwise than ``reference`` (empty where none is)."""
+    return family.known.get(f"{model}@{reference}") or family.known.get(reference, "")
 
 
 def canonical(keys: Iterable[str], rules: Sequence[tuple[str, str]], renumber: Sequence[str]) -> list[str]:
@@ -106,6 +138,36 @@ def same_tensor_shape(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     if a == b:
         return True
     return math.prod(a) == math.prod(b) and [d for d in a if d != 1] == [d for d in b if d != 1]
+
+
+def channel_order(segments: Sequence[tuple[str, int | Sequence[int]]], ours: Sequence[str]) -> tuple[int, ...]:
+    """The channel order of a concatenation that we assemble from the same segments as the reference, in
+    another order: ``segments`` are the reference's ``(name, content)`` in its order, where content is a
+    width (a block of fresh channels) or, for a segment that passes its input through (a pooling branch),
+    that input's own order relative to the reference's input; ``ours`` lists the names in our order.
+    Returns, for each of our channels, the reference channel it holds."""
+    offsets: dict[str, tuple[int, ...]] = {}
+    start = 0
+    for name, content in segments:
+        inner = tuple(range(content)) if isinstance(content, int) else tuple(content)
+        offsets[name] = tuple(start + i for i in inner)
+        start += len(inner)
+    if sorted(ours) != sorted(offsets):
+        raise MappingError(f"channel order: our segments {list(ours)} are not the reference's {list(offsets)}")
+    return tuple(i for name in ours for i in offsets[name])
+
+
+def check_permutations(family: Family, reference: Shapes, permutations: Permutations) -> None:
+    """Each permutation names a reference key, an axis it has, and an order of exactly that axis's indices."""
+    for key, moves in permutations.items():
+        if key not in reference:
+            raise MappingError(f"{family.name}: a permutation names {key}, which the reference does not have")
+        for dim, order in moves:
+            size = reference[key][dim] if -len(reference[key]) <= dim < len(reference[key]) else None
+            if size is None or sorted(order) != list(range(size)):
+                raise MappingError(
+                    f"{family.name}: the permutation of {key} along axis {dim} is not an order of its {size} indices"
+                )
 
 
 def _listing(names: Sequence[str], limit: int = 3) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -61,11 +61,36 @@ def seeded_input(shape: tuple[int, ...], seed: int = INPUT_SEED) -> Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
-def load_mapped(model: nn.Module, reference_state: Mapping[str, Tensor], pairs: Mapping[str, str]) -> None:
-    """Copy each reference tensor into our paired tensor (size-1 dimensions reshaped), strictly."""
+def load_mapped(
+    model: nn.Module,
+    reference_state: Mapping[str, Tensor],
+    pairs: Mapping[str, str],
+    permutations: Mapping[str, Sequence[tuple[int, Sequence[int]]]] | None = None,
+) -> None:
+    """Copy each reference tensor into our paired tensor, strictly: first gathered along the axes its
+    family permutes (our index i takes the reference's ``order[i]``), then size-1 dimensions reshaped."""
     ours = model.state_dict()
-    mapped = {pairs[k]: v.reshape(ours[pairs[k]].shape) for k, v in reference_state.items()}
+    permutations = permutations or {}
+    mapped = {}
+    for key, value in reference_state.items():
+        for dim, order in permutations.get(key, ()):
+            value = value.index_select(dim, torch.tensor(list(order), dtype=torch.long))
+        mapped[pairs[key]] = value.reshape(ours[pairs[key]].shape)
     model.load_state_dict(mapped, strict=True)
+
+
+def output_of(function: str, model: nn.Module, x: Tensor) -> Tensor:
+    """The tensor to compare: the eval-mode forward pass's first tensor, or what a family's
+    ``"module:function"`` reads from the model (e.g. a detector's raw head outputs)."""
+    if not function:
+        return eval_output(model, x)
+    import importlib
+
+    module, name = function.split(":")
+    model.eval()
+    with torch.no_grad():
+        out = getattr(importlib.import_module(module), name)(model, x)
+    return out.detach().float()
 
 
 def eval_output(model: nn.Module, x: Tensor) -> Tensor:
