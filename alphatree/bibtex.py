@@ -97,7 +97,7 @@ def fields(entry: Any) -> tuple[str, list[tuple[str, str]]]:
     pub = getattr(entry, "publication", None)
     out: list[tuple[str, str]] = [
         ("title", entry.title),
-        ("author", " and ".join(entry.authors)),
+        ("author", " and ".join((pub.authors if pub is not None else None) or entry.authors)),
         ("year", str(venue_year(entry))),
     ]
     if pub is not None:

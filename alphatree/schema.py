@@ -328,6 +328,11 @@ class Publication(Strict):
     lecture). ``year`` is the venue's year; the entry's own ``year`` stays the year of first appearance."""
 
     type: Literal["article", "inproceedings", "book", "misc"] = Field(description="the BibTeX entry type")
+    authors: list[str] = Field(
+        default_factory=list,
+        description="this publication's authors where they are not the entry's (a conference version before an"
+        " extended one); empty: the entry's",
+    )
     year: int | None = Field(default=None, ge=1900, le=2100, description="year of the venue (the volume, the book)")
     journal: str = Field(default="", description="journal name (type article)")
     booktitle: str = Field(default="", description="proceedings name (type inproceedings)")
