@@ -5,13 +5,14 @@ PIP := $(PYTHON) -m pip
 TORCH ?= torch==2.13.0
 STAMP := build/.installed
 
-.PHONY: all install validate verify experiments graph site summary lint test test-fast bench schema clean
+.PHONY: all install validate verify compare experiments graph site summary lint test test-fast bench schema clean
 
 # validate, verify every model, run the quick experiments, draw the lineage, build the site, then say what
 # was made. A failing model does not stop the lineage and the site (they show it); `make all` still exits
 # non-zero for it.
 all: validate
 	@status=0; $(MAKE) --no-print-directory verify || status=$$?; \
+	$(MAKE) --no-print-directory compare || status=$$?; \
 	$(MAKE) --no-print-directory experiments || status=$$?; \
 	$(MAKE) --no-print-directory graph site || exit $$?; \
 	$(MAKE) --no-print-directory summary; exit $$status
@@ -32,6 +33,9 @@ validate: install
 verify: install
 	alphatree verify --jobs 2
 
+compare: install  ## our models against torchvision's and timm's (their recorded outputs where they do not import)
+	alphatree compare
+
 # The quick versions of every experiment (a few minutes on 2 cores) so a fresh site has their pictures;
 # full runs are `alphatree experiment run ID`. Results go to build/experiments/.
 experiments: install
@@ -45,7 +49,8 @@ site: install
 	alphatree site build
 
 summary:  ## what `make all` made: models passed and failed, pages, where the site and the report are
-	@$(PYTHON) -m alphatree.verify.summary --copy build/verify-report.json --site build/site \
+	@$(PYTHON) -m alphatree.verify.summary --copy build/verify-report.json --compare build/compare-report.json \
+		--site build/site \
 		--experiments build/experiments --graph build/lineage.svg build/lineage.dot
 
 lint: install  ## ruff (lint and format check) on everything, mypy on alphatree/ (versions pinned in pyproject.toml)

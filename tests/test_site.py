@@ -408,7 +408,7 @@ def test_the_badge_links_to_the_page_that_explains_verify(rich):
     page = rich.pages["verification/index.md"]
     assert "## Status words" in page and "meta` device" in page and "closed-form" in page
     assert "[LeNet-5](../papers/lenet/index.md#verify-lenet5) | <code>lenet5</code>" in page
-    assert "<code>evil&#95;net</code> | " + '<span class="at-badge at-badge-not-implemented">' in page
+    assert "<code>evil&#95;<wbr>net</code> | " + '<span class="at-badge at-badge-not-implemented">' in page
 
 
 def test_a_model_without_a_report_row_says_how_to_verify_it(small):
@@ -498,11 +498,24 @@ def test_a_model_with_a_reference_shows_what_compare_found(tmp_path, monkeypatch
             "status": "different",
             "reason": "torchvision's ResNet-50 is ResNet v1.5",
         },
+        {
+            "model": "resnet34",
+            "reference": "torchvision:resnet34",
+            "max_abs_diff": 0.5,
+            "status": "different",
+            "reason": "max |difference| 0.5 > 0.0001: the computations differ",
+        },
     ]
     (tmp_path / "compare.json").write_text(json.dumps(rows))
     after = section()
     assert (
         "<code>torchvision:resnet18</code>: **equal (max difference 0)** · again: `alphatree compare resnet18`" in after
     )
-    assert "<code>torchvision:resnet50</code>: **different (max difference 2)**: torchvision" in after
+    assert (
+        "<code>torchvision:resnet50</code>: **different, for a documented reason (max difference 2)**: torchvision"
+        in after
+    )
     assert "ResNet-50 is ResNet v1.5" in after
+    assert (
+        "<code>torchvision:resnet34</code>: **different, for a reason not yet explained (max difference 0.5)**" in after
+    )

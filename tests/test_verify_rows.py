@@ -259,3 +259,24 @@ def test_summary_counts_stored_experiments(tmp_path):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "result.json").write_text("{}")
     assert experiments_line(tmp_path).startswith(f"2 quick and 1 full runs stored in {tmp_path}")
+
+
+def test_summary_says_what_compare_found_and_copies_its_report(tmp_path, monkeypatch):
+    from alphatree.verify import summary
+
+    rows = [
+        {"model": "resnet18", "reference": "torchvision:resnet18", "status": "equal"},
+        {"model": "alexnet", "reference": "torchvision:alexnet", "status": "different"},  # documented
+        {"model": "vgg11", "reference": "torchvision:vgg11", "status": "different"},  # not documented
+        {"model": "lenet5", "reference": None, "status": "no-reference"},
+    ]
+    report = tmp_path / "compare-report.json"
+    report.write_text(json.dumps(rows))
+    monkeypatch.setenv("ALPHATREE_COMPARE_REPORT", str(report))
+    copy = tmp_path / "build" / "compare-report.json"
+    text = "\n".join(summary.summary(tmp_path / "none.json", None, None, [], compare_copy=copy))
+    assert "compare 3 models with a reference: 1 equal, 2 different (1 unexplained)" in text
+    assert json.loads(copy.read_text()) == rows
+    monkeypatch.setenv("ALPHATREE_COMPARE_REPORT", str(tmp_path / "absent.json"))
+    text = "\n".join(summary.summary(tmp_path / "none.json", None, None, [], compare_copy=tmp_path / "c.json"))
+    assert "no report at" in text and "run 'alphatree compare'" in text and not (tmp_path / "c.json").exists()

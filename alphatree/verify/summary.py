@@ -2,7 +2,8 @@
 
 Run as ``python -m alphatree.verify.summary [--copy DEST] [--site DIR] [--graph FILE...]``; it reads the
 report at :func:`~alphatree.verify.result.default_report_path`, copies it to ``DEST`` when asked (atomically),
-and prints. Standard library only.
+and prints; with ``--compare DEST`` it does the same for the last ``alphatree compare`` run's report.
+Standard library only (and the torch-free :mod:`alphatree.compare`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,27 @@ def verify_line(rows: list[dict[str, Any]]) -> str:
     return f"{len(rows)} models: {', '.join(parts) or 'none'}"
 
 
+def compare_line(rows: list[dict[str, Any]]) -> str:
+    """``43 models with a reference: 22 equal, 21 different (documented)``, from the compare report's rows."""
+    from alphatree.compare import unexpected
+
+    declared = [r for r in rows if r.get("reference")]
+    equal = sum(1 for r in declared if r.get("status") == "equal")
+    different = [r for r in declared if r.get("status") == "different"]
+    unexplained = len(unexpected(different))
+    parts = [f"{equal} equal"]
+    if different:
+        parts.append(
+            f"{len(different)} different ({unexplained} unexplained)"
+            if unexplained
+            else f"{len(different)} different, each for a documented reason"
+        )
+    missing = sum(1 for r in declared if r.get("status") == "no-reference")
+    if missing:
+        parts.append(f"{missing} not compared here")
+    return f"{len(declared)} models with a reference: {', '.join(parts)}"
+
+
 def site_pages(site: Path) -> int:
     return sum(1 for _ in site.rglob("index.html")) if site.is_dir() else 0
 
@@ -42,7 +64,12 @@ def experiments_line(folder: Path) -> str | None:
 
 
 def summary(
-    report: Path, copy: Path | None, site: Path | None, graphs: list[Path], experiments: Path | None = None
+    report: Path,
+    copy: Path | None,
+    site: Path | None,
+    graphs: list[Path],
+    experiments: Path | None = None,
+    compare_copy: Path | None = None,
 ) -> list[str]:
     """The summary's lines (copying the report first when ``copy`` is given)."""
     lines = ["", "AlphaTree: done"]
@@ -63,6 +90,22 @@ def summary(
             lines.append(f"          {where}")
     else:
         lines.append(f"  verify  no report at {report}: run 'alphatree verify'")
+    if compare_copy is not None:
+        from alphatree.compare import default_report_path as compare_report
+
+        path = compare_report()
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            found = None
+        if isinstance(found, list) and found:
+            from alphatree.atomic import write_text
+
+            write_text(compare_copy, path.read_text(encoding="utf-8"))
+            lines.append(f"  compare {compare_line(found)}")
+            lines.append(f"          report {path}, copied to {compare_copy}")
+        else:
+            lines.append(f"  compare no report at {path}: run 'alphatree compare'")
     made = experiments_line(experiments) if experiments is not None else None
     if made:
         lines.append(f"  experiments  {made}")
@@ -85,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, help="the built site's folder")
     parser.add_argument("--graph", type=Path, nargs="*", default=[], help="lineage drawings made")
     parser.add_argument("--experiments", type=Path, help="the folder of stored experiment results")
+    parser.add_argument("--compare", type=Path, help="copy the compare report here (and say what it found)")
     args = parser.parse_args(argv)
     try:
-        lines = summary(default_report_path(), args.copy, args.site, args.graph, args.experiments)
+        lines = summary(default_report_path(), args.copy, args.site, args.graph, args.experiments, args.compare)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,13 @@ from typing import Any
 from alphatree.site.pages.context import PageContext, badge, paper_uri
 from alphatree.site.text import attr, esc, front_matter, human, md_link, rel
 
+
+def _breakable(name: str) -> str:
+    """``name`` escaped, with a line-break opportunity after each underscore and colon: a narrow table column
+    then wraps ``inception_resnet_v2`` at its parts, not in the middle of a word."""
+    return esc(name).replace("&#95;", "&#95;<wbr>").replace(":", ":<wbr>")
+
+
 VERIFY_URI = "verification/index.md"
 VERIFY_TITLE = "Verification"
 
@@ -156,19 +163,40 @@ class VerificationPages(PageContext):
             L += ["", "</div>", ""]
         return L
 
-    def _reference_fact(self, name: str, reference: str) -> str:
-        """What ``alphatree compare`` found against the reference implementation, or how to find out."""
+    def _compare_row(self, name: str) -> dict | None:
         if not hasattr(self, "_compare_rows"):
             from alphatree.compare import read_report  # torch-free: the last compare run's rows
 
             self._compare_rows = read_report()
-        row = self._compare_rows.get(name)
+        return self._compare_rows.get(name)
+
+    def _reference_cell(self, name: str, reference: str | None) -> str:
+        """The table's short verdict: the reference and equal / different (explained or not), or blank."""
+        if not reference:
+            return ""
+        row = self._compare_row(name)
+        if not row or row.get("reference") != reference:
+            return f"<code>{_breakable(reference)}</code> not compared yet"
+        verdict = str(row.get("status", ""))
+        if verdict == "different":
+            from alphatree.compare import unexpected
+
+            verdict += ", not yet explained" if unexpected([row]) else ", explained"
+        return f"<code>{_breakable(reference)}</code> {esc(verdict)}"
+
+    def _reference_fact(self, name: str, reference: str) -> str:
+        """What ``alphatree compare`` found against the reference implementation, or how to find out."""
+        row = self._compare_row(name)
         head = f"Equal to the reference? <code>{esc(reference)}</code>"
         command = f"`alphatree compare {name}`"
         if not row or row.get("reference") != reference:
             return f"{head}: not compared on this machine yet; {command} runs both on the same weights and input"
         diff = row.get("max_abs_diff")
         found = esc(str(row.get("status", "")))
+        if row.get("status") == "different":
+            from alphatree.compare import unexpected
+
+            found += ", for a reason not yet explained" if unexpected([row]) else ", for a documented reason"
         if diff is not None:
             found += f" (max difference {diff:.2g})"
         reason = f": {esc(str(row['reason']))}" if row.get("reason") and row.get("status") != "equal" else ""
@@ -187,12 +215,12 @@ class VerificationPages(PageContext):
                 loss = _loss_text((row or {}).get("losses") or {}) if row else ""
                 link = md_link(esc(e.name), uri, paper_uri(e.id), anchor=f"verify-{m.name}" if m.implemented else "")
                 rows.append(
-                    f"| {link} | <code>{esc(m.name)}</code> | {badge(status)} | {parameters_cell(m, row)} | "
-                    f"{loss} | {(row or {}).get('steps') or ''} |"
+                    f"| {link} | <code>{_breakable(m.name)}</code> | {badge(status)} | {parameters_cell(m, row)} | "
+                    f"{loss} | {(row or {}).get('steps') or ''} | {self._reference_cell(m.name, m.reference)} |"
                 )
         summary = ", ".join(f"{n} {badge(s)}" for s, n in sorted(counts.items()))
         L = [
-            front_matter(VERIFY_TITLE),
+            front_matter(VERIFY_TITLE, hide=["toc"]),  # the wide table of every model needs the width
             f"# {VERIFY_TITLE}",
             "",
             "`alphatree verify` proves that each implementation builds the paper's architecture and still trains "
@@ -219,8 +247,9 @@ class VerificationPages(PageContext):
             "",
             "Where torchvision or timm implements the same architecture, the entry names it as the model's "
             "reference, and `alphatree compare MODEL` loads the same named weights into both, runs them on the same "
-            "input and reports *equal* (within 1e-4), *different* (with the reason, e.g. a documented deviation) or "
-            "*no-reference*; each entry page shows the last run's verdict.",
+            "input and reports *equal* (within 1e-4 times the larger of 1 and the reference's largest output), "
+            "*different* (with the reason: a reference that is not the paper's model, or a difference found and "
+            "measured) or *no-reference*; the table below and each entry page show the last run's verdict.",
             "",
             "Run it yourself: `alphatree verify` (every model), `alphatree verify 'resnet*'` (a pattern), "
             "`alphatree verify resnet50 --json` (the rows as JSON).",
@@ -241,9 +270,13 @@ class VerificationPages(PageContext):
             (f"In this build's report: {summary}." if self.report else "No verify report was found for this build.")
             + " Parameters read paper → counted (✓ within tolerance); hover a number for the exact count.",
             "",
-            "| Paper | Model | Verify | Parameters | Losses, first → last | Steps |",
-            "|---|---|---|---|---|---|",
+            '<div class="at-verify-table" markdown>',
+            "",
+            "| Paper | Model | Verify | Parameters | Losses, first → last | Steps | Reference implementation |",
+            "|---|---|---|---|---|---|---|",
             *rows,
+            "",
+            "</div>",
             "",
         ]
         self.out.pages[uri] = "\n".join(L)
