@@ -100,6 +100,11 @@ class Architecture:
         }
 
 
+# what a forward pass on the meta device raises when an operation needs values (NMS, data-dependent shapes) or has
+# no meta kernel; such a model gets a table up to that point, never a traceback
+META_FAILURES = (RuntimeError, ValueError, IndexError, TypeError, AssertionError, NotImplementedError)
+
+
 def _shape_of(value: Any) -> Any:
     """A tensor's shape as a list; a tuple/list/dict of tensors as a list of shapes; anything else None."""
     import torch
@@ -232,7 +237,7 @@ def _judge_samples(model: Any, samples: Any, inputs: tuple) -> None:
         try:
             discriminator(*args)
             return
-        except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, NotImplementedError):
+        except META_FAILURES:
             continue
 
 
@@ -340,7 +345,7 @@ def summarize(spec: ModelSpec, *, input_shape: tuple[int, ...] | None = None) ->
             _judge_samples(model, output, inputs)
     except NoArchitecture:
         raise
-    except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, NotImplementedError) as exc:
+    except META_FAILURES as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if not _needs_values(exc):
             shapes = " and ".join("×".join(map(str, s)) for _, s in model_inputs)
