@@ -28,14 +28,16 @@ Deviations from the paper are listed once, in the entry ``dpn`` (catalog/classif
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.sgd import momentum_sgd
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 
@@ -128,30 +130,37 @@ DPN98 = DPNConfig(stem_width=96, k_r=160, groups=40, blocks=(3, 6, 20, 3), incre
 DPN131 = DPNConfig(stem_width=128, k_r=160, groups=40, blocks=(4, 8, 28, 3), increments=(16, 32, 32, 128))
 
 
-def dpn_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = DPNConfig(
-        stem_width=16,
-        k_r=64,
-        groups=4,
-        blocks=(1, 2, 1),
-        increments=(4, 8, 8),
-        widths=(32, 64, 128),
-        stem_kernel=3,
+def dpn_smoke(paper: DPNConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration scaled down by one rule, so each variant trains a case as much deeper and wider as it is.
+
+    A fifth of the blocks per stage, rounded up (DPN-92's (3, 4, 20, 3) gives (1, 1, 4, 1), DPN-98's
+    (3, 6, 20, 3) (1, 2, 4, 1), DPN-131's (4, 8, 28, 3) (1, 2, 6, 1): the largest divisor that keeps DPN-98's
+    deeper second stage); every width (stem, residual path bw, dense increments) and the groups G divided
+    by 8, so R = k_r * bw / 256 and the channels per group keep the paper's ratios; the paper's 7x7 stem;
+    32x32 inputs and 10 classes; momentum SGD (:mod:`implementations.kit.sgd`), as the paper trains.
+    """
+    cfg = replace(
+        paper,
+        stem_width=paper.stem_width // 8,
+        groups=paper.groups // 8,
+        blocks=scaled_down(paper.blocks, 5),
+        increments=scaled_down(paper.increments, 8),
+        widths=scaled_down(paper.widths, 8),
         num_classes=10,
     )
-    return classifier_case(DPN(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
+    return classifier_case(DPN(cfg), rng, input_shape=(3, 32, 32), num_classes=10, optimizer=momentum_sgd)
 
 
-@register_model(entry="dpn", smoke=dpn_smoke, input_shape=(3, 224, 224))
+@register_model(entry="dpn", smoke=partial(dpn_smoke, DPN92), input_shape=(3, 224, 224))
 def dpn92() -> DPN:
     return DPN(DPN92)
 
 
-@register_model(entry="dpn", smoke=dpn_smoke, input_shape=(3, 224, 224))
+@register_model(entry="dpn", smoke=partial(dpn_smoke, DPN98), input_shape=(3, 224, 224))
 def dpn98() -> DPN:
     return DPN(DPN98)
 
 
-@register_model(entry="dpn", smoke=dpn_smoke, input_shape=(3, 224, 224))
+@register_model(entry="dpn", smoke=partial(dpn_smoke, DPN131), input_shape=(3, 224, 224))
 def dpn131() -> DPN:
     return DPN(DPN131)

@@ -54,7 +54,8 @@ Deviations from the paper are listed once, in the entry ``mask-rcnn`` (catalog/s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +65,7 @@ from implementations.fast_rcnn import FastRCNNConfig, FastRCNNHead, multitask_lo
 from implementations.faster_rcnn import FasterRCNNConfig, RegionProposalNetwork, mean_rpn_loss, training_targets
 from implementations.kit.boxes import box_iou, clip_boxes, decode_boxes, grid_anchors, nms, reference_anchors
 from implementations.kit.detection_smoke import detector_case, synthetic_ground_truth, training_step
-from implementations.kit.smoke import SmokeCase, random_images
+from implementations.kit.smoke import SmokeCase, random_images, scaled_down
 from implementations.registry import register_model
 from implementations.resnet import Bottleneck, conv_bn
 
@@ -392,7 +393,7 @@ SMOKE = MaskRCNNConfig(
     mask_width=16,
     num_classes=3,
     rois_per_image=16,
-    images_per_batch=2,
+    images_per_batch=1,  # one image per batch, as Faster R-CNN's smoke case
     image_scale=64,
 )
 
@@ -408,7 +409,7 @@ def synthetic_masks(boxes: Tensor, size: int) -> Tensor:
 
 
 def mask_rcnn_smoke(rng: torch.Generator, cfg: MaskRCNNConfig = SMOKE, steps: int = 8) -> SmokeCase:
-    """Two synthetic images with three boxed elliptical objects each; RPN, box and mask losses trained together.
+    """One synthetic image with three boxed elliptical objects; RPN, box and mask losses trained together.
 
     As in :func:`implementations.faster_rcnn.faster_rcnn_smoke`, the RoIs are sampled once, when the
     case is built, from the proposals of the RPN as it then is, so the batch stays fixed.
@@ -463,10 +464,18 @@ def mask_rcnn_smoke(rng: torch.Generator, cfg: MaskRCNNConfig = SMOKE, steps: in
     return detector_case(model, batch, step=step, outputs=outputs, output_shapes=shapes, steps=steps)
 
 
+def backbone_scaled_smoke(paper: MaskRCNNConfig, rng: torch.Generator) -> SmokeCase:
+    """:func:`mask_rcnn_smoke` with the backbone's blocks per stage taken from ``paper`` by one rule: a sixth,
+    rounded up (ResNet-50's (3, 4, 6, 3) gives SMOKE's (1, 1, 1, 1), ResNet-101's (3, 4, 23, 3) gives
+    (1, 1, 4, 1)), so the deeper backbone trains a deeper case, about as much deeper in stage 3 (4x; 23/6 in the paper).
+    """
+    return mask_rcnn_smoke(rng, replace(SMOKE, layers=scaled_down(paper.layers, 6)))
+
+
 # input_shape is None: proposals come from data-dependent NMS, which the meta-device FLOP count cannot run
 @register_model(
     entry="mask-rcnn",
-    smoke=mask_rcnn_smoke,
+    smoke=partial(backbone_scaled_smoke, MASK_RCNN_R50_FPN),
     example_inputs=lambda: (torch.empty(1, 3, 800, 1333),),  # shorter side 800 (Section 3.1)
 )
 def mask_rcnn_r50_fpn() -> MaskRCNN:
@@ -475,7 +484,7 @@ def mask_rcnn_r50_fpn() -> MaskRCNN:
 
 @register_model(
     entry="mask-rcnn",
-    smoke=mask_rcnn_smoke,
+    smoke=partial(backbone_scaled_smoke, MASK_RCNN_R101_FPN),
     example_inputs=lambda: (torch.empty(1, 3, 800, 1333),),  # shorter side 800 (Section 3.1)
 )
 def mask_rcnn_r101_fpn() -> MaskRCNN:

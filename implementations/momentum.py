@@ -151,17 +151,19 @@ def sparse_init_(
     for layer in model.modules():
         if isinstance(layer, nn.Linear):
             n_out, n_in = layer.weight.shape
-            weight = torch.zeros(n_out, n_in)
-            for unit in range(n_out):
-                inputs = torch.randperm(n_in, generator=rng)[: min(k, n_in)]
-                weight[unit, inputs] = torch.randn(len(inputs), generator=rng)
+            kept = min(k, n_in)
+            # k inputs per unit, uniformly without replacement: the first k of a random permutation of each row
+            inputs = torch.rand(n_out, n_in, generator=rng).argsort(dim=1)[:, :kept]  # (n_out, k)
+            weight = torch.zeros(n_out, n_in).scatter_(1, inputs, torch.randn(n_out, kept, generator=rng))
             layer.weight.copy_(weight)
             layer.bias.zero_()
     return model
 
 
-def momentum_autoencoder_smoke(rng: torch.Generator) -> SmokeCase:
-    sizes, batch_size = (256, 32, 16, 8, 4), 16
+def momentum_autoencoder_smoke(encoder: tuple[int, ...], rng: torch.Generator) -> SmokeCase:
+    """The paper's autoencoder with as many layers, its hidden and code widths divided by 4 (rounded up) and
+    16x16 inputs instead of 28x28: CURVES trains 256-100-50-25-13-7-2, MNIST 256-250-125-63-8, both mirrored."""
+    sizes, batch_size = (256, *(-(-n // 4) for n in encoder[1:])), 16
     model = sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=sizes)), rng)
     blobs = torch.rand(batch_size, 1, 4, 4, generator=rng)  # synthetic binary "digits", (B, 256)
     images = nn.functional.interpolate(blobs, size=(16, 16), mode="bilinear", align_corners=False)
@@ -179,11 +181,11 @@ def momentum_autoencoder_smoke(rng: torch.Generator) -> SmokeCase:
     )
 
 
-@register_model(entry="momentum", smoke=momentum_autoencoder_smoke, input_shape=(784,))
+@register_model(entry="momentum", smoke=partial(momentum_autoencoder_smoke, MOMENTUM.curves), input_shape=(784,))
 def momentum_autoencoder_curves() -> DeepAutoencoder:
     return sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=MOMENTUM.curves)))
 
 
-@register_model(entry="momentum", smoke=momentum_autoencoder_smoke, input_shape=(784,))
+@register_model(entry="momentum", smoke=partial(momentum_autoencoder_smoke, MOMENTUM.mnist), input_shape=(784,))
 def momentum_autoencoder_mnist() -> DeepAutoencoder:
     return sparse_init_(DeepAutoencoder(AutoencoderConfig(sizes=MOMENTUM.mnist)))

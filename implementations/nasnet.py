@@ -39,7 +39,8 @@ Deviations from the paper are listed once, in the entry ``nasnet`` (catalog/clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
@@ -77,7 +78,7 @@ class NASNetConfig:
     filters: int  # F of the first stage; the penultimate width is 6 x 4F
     stem_multiplier: float = 1.0  # conv0 has 32 x this many filters (3.0 for the large model)
     skip_reduction_input: bool = False  # large model: h_{i-1} after a reduction skips the reduction's input
-    num_reductions: int = 2  # reduction cells between the three stages
+    num_reductions: int = 2  # reduction cells between the stages (num_reductions + 1 stages of N Normal cells)
     filter_scaling: float = 2.0  # F doubles at each reduction
     stem_cells: int = 2  # reduction cells in the ImageNet stem, at F/4 and F/2
     dropout: float = 0.5  # before the classifier (release: keep probability 0.5)
@@ -247,7 +248,7 @@ class NASNetA(nn.Module):
             last = len(channels) - 1
             add(True, last, last - 1 if last > 0 else None, int(cfg.filters * scale))
             scale *= cfg.filter_scaling
-        num_cells = 3 * cfg.cells_per_stage
+        num_cells = (cfg.num_reductions + 1) * cfg.cells_per_stage
         reductions = [int(k / (cfg.num_reductions + 1) * num_cells) for k in range(1, cfg.num_reductions + 1)]
         scale = 1.0
         for n in range(num_cells):
@@ -277,16 +278,31 @@ NASNET_A_LARGE = NASNetConfig(  # 6 @ 4032
 )
 
 
-def nasnet_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = NASNetConfig(cells_per_stage=1, filters=8, dropout=0.0, num_classes=10)
+def nasnet_smoke(paper: NASNetConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration with half its Normal cells per stage (N/2, rounded up) and an eighth of its
+    filters (F/8, rounded up), in two stages behind one stem cell, on 32x32 inputs and 10 classes.
+
+    Every cell type stays (a stem Reduction cell, Normal cells, a Reduction cell between stages) and so do the
+    large model's wider conv0 and its skip over the reduction input; NASNet-A (4 @ 1056) trains N = 2, F = 6
+    and NASNet-A (6 @ 4032) N = 3, F = 21, so the large case is deeper and wider as the paper's model is.
+    """
+    cfg = replace(
+        paper,
+        cells_per_stage=-(-paper.cells_per_stage // 2),
+        filters=-(-paper.filters // 8),
+        num_reductions=1,
+        stem_cells=1,
+        dropout=0.0,
+        num_classes=10,
+    )
     return classifier_case(NASNetA(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
-@register_model(entry="nasnet", smoke=nasnet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="nasnet", smoke=partial(nasnet_smoke, NASNET_A_MOBILE), input_shape=(3, 224, 224))
 def nasnet_a_mobile() -> NASNetA:
     return NASNetA(NASNET_A_MOBILE)
 
 
-@register_model(entry="nasnet", smoke=nasnet_smoke, input_shape=(3, 331, 331))
+@register_model(entry="nasnet", smoke=partial(nasnet_smoke, NASNET_A_LARGE), input_shape=(3, 331, 331))
 def nasnet_a_large() -> NASNetA:
     return NASNetA(NASNET_A_LARGE)

@@ -29,7 +29,8 @@ Deviations from the paper are listed once, in the entry ``resnext`` (catalog/cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
@@ -37,7 +38,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.conv import conv_bn
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.sgd import momentum_sgd
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 Stem = Literal["imagenet", "cifar"]
@@ -123,39 +125,52 @@ def cifar_config(cardinality: int, base_width: int = 64) -> ResNeXtConfig:
     )
 
 
-def resnext_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = ResNeXtConfig(
-        layers=(1, 1, 1),
-        cardinality=4,
-        base_width=4,
-        out_widths=(32, 64, 128),
-        stem="cifar",
-        stem_width=16,
+def resnext_smoke(paper: ResNeXtConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration scaled down by one rule, so each variant trains a case as much deeper and wider as it is.
+
+    Cardinality C divided by 4 and group width d by 2, so the aggregated width C*d shrinks by 8 as every other
+    width (stage outputs, stem) does and the ratio of C between variants is kept (ResNeXt-101 64x4d: 16x2d,
+    twice 32x4d's 8x2d; ResNeXt-29 16x64d: 4x32d, twice 8x64d's 2x32d). Depth: ImageNet networks keep a
+    sixth of their blocks per stage, rounded up (ResNeXt-50's (3, 4, 6, 3) gives (1, 1, 1, 1), ResNeXt-101's
+    (3, 4, 23, 3) (1, 1, 4, 1)), CIFAR ones a third (ResNeXt-29's (3, 3, 3) gives (1, 1, 1)). Inputs are
+    32x32 for ImageNet networks (the paper's 7x7/2 stem and max pool) and 8x8 for CIFAR ones (their stem
+    keeps the resolution), so the first stage sees 8x8 maps in both; 10 classes; the paper's SGD (momentum 0.9,
+    weight decay 1e-4, learning rate 0.1: :mod:`implementations.kit.sgd`).
+    """
+    imagenet = paper.stem == "imagenet"
+    cfg = replace(
+        paper,
+        layers=scaled_down(paper.layers, 6 if imagenet else 3),
+        cardinality=max(1, paper.cardinality // 4),
+        base_width=max(1, paper.base_width // 2),
+        out_widths=scaled_down(paper.out_widths, 8),
+        stem_width=paper.stem_width // 8,
         num_classes=10,
     )
-    return classifier_case(ResNeXt(cfg), rng, input_shape=(3, 32, 32), num_classes=10)
+    size = 32 if imagenet else 8  # either way the first stage sees 8x8 maps
+    return classifier_case(ResNeXt(cfg), rng, input_shape=(3, size, size), num_classes=10, optimizer=momentum_sgd)
 
 
-@register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnext", smoke=partial(resnext_smoke, RESNEXT50_32X4D), input_shape=(3, 224, 224))
 def resnext50_32x4d() -> ResNeXt:
     return ResNeXt(RESNEXT50_32X4D)
 
 
-@register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnext", smoke=partial(resnext_smoke, RESNEXT101_32X4D), input_shape=(3, 224, 224))
 def resnext101_32x4d() -> ResNeXt:
     return ResNeXt(RESNEXT101_32X4D)
 
 
-@register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 224, 224))
+@register_model(entry="resnext", smoke=partial(resnext_smoke, RESNEXT101_64X4D), input_shape=(3, 224, 224))
 def resnext101_64x4d() -> ResNeXt:
     return ResNeXt(RESNEXT101_64X4D)
 
 
-@register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 32, 32))
+@register_model(entry="resnext", smoke=partial(resnext_smoke, cifar_config(8)), input_shape=(3, 32, 32))
 def resnext29_8x64d() -> ResNeXt:
     return ResNeXt(cifar_config(8))
 
 
-@register_model(entry="resnext", smoke=resnext_smoke, input_shape=(3, 32, 32))
+@register_model(entry="resnext", smoke=partial(resnext_smoke, cifar_config(16)), input_shape=(3, 32, 32))
 def resnext29_16x64d() -> ResNeXt:
     return ResNeXt(cifar_config(16))

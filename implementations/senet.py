@@ -31,6 +31,7 @@ Deviations from the paper are listed once, in the entry ``senet`` (catalog/class
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, get_args
 
 import torch
@@ -38,7 +39,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from implementations.kit.conv import conv_bn
-from implementations.kit.smoke import SmokeCase, classifier_case
+from implementations.kit.sgd import momentum_sgd
+from implementations.kit.smoke import SmokeCase, classifier_case, scaled_down
 from implementations.registry import register_model
 
 Stem = Literal["7x7", "3x3x3"]
@@ -164,59 +166,56 @@ SENET154 = replace(  # SE-ResNeXt-152 64x4d with the appendix's changes (halved 
 )
 
 
-SMOKE_SE_RESNET = SENetConfig(  # one narrow block per stage, 32x32 inputs
-    layers=(1, 1, 1),
-    reduce_widths=(8, 16, 32),
-    group_widths=(8, 16, 32),
-    out_widths=(32, 64, 128),
-    stem_widths=(8,),
-    reduction=4,
-    num_classes=10,
-)
-SMOKE_SENET = replace(  # SENet-154's changes, narrow; no dropout: the step must draw no randomness of its own
-    SMOKE_SE_RESNET,
-    group_widths=(16, 32, 64),
-    groups=4,
-    stride_in_3x3=True,
-    stem="3x3x3",
-    stem_widths=(8, 8, 16),
-    down_kernel=3,
-)
+def senet_smoke(paper: SENetConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration scaled down by one rule, so each variant trains a case as much deeper and wider as it is.
+
+    A sixth of the blocks per stage, rounded up (SE-ResNet-50's (3, 4, 6, 3) gives (1, 1, 1, 1), -101's
+    (3, 4, 23, 3) (1, 1, 4, 1), -152's (3, 8, 36, 3) (1, 2, 6, 1)); an eighth of every width and of the
+    cardinality, so each group keeps the paper's channels; r = 4 instead of 16 so the narrowest excitation
+    keeps 8 units; no dropout (the step must draw no randomness of its own); 32x32 inputs and 10 classes;
+    momentum SGD (:mod:`implementations.kit.sgd`), as the paper trains.
+    Stems, where blocks down-sample and the shortcut kernels are the variant's own.
+    """
+    cfg = replace(
+        paper,
+        layers=scaled_down(paper.layers, 6),
+        reduce_widths=scaled_down(paper.reduce_widths, 8),
+        group_widths=scaled_down(paper.group_widths, 8),
+        out_widths=scaled_down(paper.out_widths, 8),
+        groups=max(1, paper.groups // 8),
+        stem_widths=scaled_down(paper.stem_widths, 8),
+        reduction=paper.reduction // 4,
+        dropout=0.0,
+        num_classes=10,
+    )
+    return classifier_case(SENet(cfg), rng, input_shape=(3, 32, 32), num_classes=10, optimizer=momentum_sgd)
 
 
-def se_resnet_smoke(rng: torch.Generator) -> SmokeCase:
-    return classifier_case(SENet(SMOKE_SE_RESNET), rng, input_shape=(3, 32, 32), num_classes=10)
-
-
-def senet_smoke(rng: torch.Generator) -> SmokeCase:
-    return classifier_case(SENet(SMOKE_SENET), rng, input_shape=(3, 32, 32), num_classes=10)
-
-
-@register_model(entry="senet", smoke=se_resnet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SE_RESNET50), input_shape=(3, 224, 224))
 def se_resnet50() -> SENet:
     return SENet(SE_RESNET50)
 
 
-@register_model(entry="senet", smoke=se_resnet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SE_RESNET101), input_shape=(3, 224, 224))
 def se_resnet101() -> SENet:
     return SENet(SE_RESNET101)
 
 
-@register_model(entry="senet", smoke=se_resnet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SE_RESNET152), input_shape=(3, 224, 224))
 def se_resnet152() -> SENet:
     return SENet(SE_RESNET152)
 
 
-@register_model(entry="senet", smoke=senet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SE_RESNEXT50_32X4D), input_shape=(3, 224, 224))
 def se_resnext50_32x4d() -> SENet:
     return SENet(SE_RESNEXT50_32X4D)
 
 
-@register_model(entry="senet", smoke=senet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SE_RESNEXT101_32X4D), input_shape=(3, 224, 224))
 def se_resnext101_32x4d() -> SENet:
     return SENet(SE_RESNEXT101_32X4D)
 
 
-@register_model(entry="senet", smoke=senet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="senet", smoke=partial(senet_smoke, SENET154), input_shape=(3, 224, 224))
 def senet154() -> SENet:
     return SENet(SENET154)

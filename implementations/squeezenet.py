@@ -34,7 +34,8 @@ Deviations from the paper are listed once, in the entry ``squeezenet`` (catalog/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -112,23 +113,27 @@ SQUEEZENET = SqueezeNetConfig()
 SQUEEZENET_SIMPLE_BYPASS = SqueezeNetConfig(bypass=(1, 3, 5, 7))  # around fire3, fire5, fire7, fire9
 
 
-def squeezenet_smoke(rng: torch.Generator) -> SmokeCase:
-    cfg = SqueezeNetConfig(
-        fires=tuple((s // 8, e1 // 8, e3 // 8) for s, e1, e3 in FIRES_V1_0),
-        conv1_width=12,
+def squeezenet_smoke(paper: SqueezeNetConfig, rng: torch.Generator) -> SmokeCase:
+    """The paper configuration with every Fire module's widths divided by 8 and a 3x3 conv1 of 12 filters, on
+    32x32 inputs and 10 classes; it keeps the paper's bypass, so only the simple-bypass variant's case has one."""
+    cfg = replace(
+        paper,
+        fires=tuple((s // 8, e1 // 8, e3 // 8) for s, e1, e3 in paper.fires),
+        conv1_width=paper.conv1_width // 8,
         conv1_kernel=3,
-        bypass=(1, 3, 5, 7),
         dropout=0.0,
         num_classes=10,
     )
     return classifier_case(SqueezeNet(cfg), rng, input_shape=(3, 32, 32), num_classes=10, lr=3e-3)
 
 
-@register_model(entry="squeezenet", smoke=squeezenet_smoke, input_shape=(3, 224, 224))
+@register_model(entry="squeezenet", smoke=partial(squeezenet_smoke, SQUEEZENET), input_shape=(3, 224, 224))
 def squeezenet() -> SqueezeNet:
     return SqueezeNet(SQUEEZENET)
 
 
-@register_model(entry="squeezenet", smoke=squeezenet_smoke, input_shape=(3, 224, 224))
+@register_model(
+    entry="squeezenet", smoke=partial(squeezenet_smoke, SQUEEZENET_SIMPLE_BYPASS), input_shape=(3, 224, 224)
+)
 def squeezenet_simple_bypass() -> SqueezeNet:
     return SqueezeNet(SQUEEZENET_SIMPLE_BYPASS)
