@@ -3,7 +3,8 @@
 Each family scales its paper configurations down by one rule, so along a chain of variants (shallower or
 narrower first) the cases grow as the paper networks grow: more convolutions where the paper network has
 more, the same number where it has the same, more parameters where it has more; and no row says it
-shares its case with another model.
+shares its case with another model. Across the whole registry, only a case that trains several networks at
+once (a GAN pair registered as two models) may be shared.
 """
 
 from __future__ import annotations
@@ -79,3 +80,17 @@ def test_cases_grow_as_the_paper_networks_do(chain):
 def test_case_stages_follow_the_family_rule(name):
     stages = _case_network(name).stages
     assert tuple(len(stage) for stage in stages) == STAGES[name]
+
+
+ALL = sorted(registry.load_all())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_only_a_pair_trained_together_shares_a_case(name):
+    """Across the registry, a model shares its smoke case only when that case trains several networks at once
+    (a GAN's generator and discriminator, registered as two models): every other variant trains its own."""
+    specs = registry.load_all()
+    other = shared_with(specs[name], specs)
+    if other is not None:
+        case = specs[name].smoke(torch.Generator().manual_seed(0))
+        assert len(case.networks) > 1, f"{name} shares {other}'s smoke case, which trains one network"
