@@ -67,8 +67,8 @@ def key_shapes(golden: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]], dict
 
 
 def encode_floats(values: list[float]) -> str:
-    """Hex, not base64: lower-case hex digits can never spell a word (base64 once spelt "XXX", which tools that
-    look for unfinished work then flagged)."""
+    """Hex, not base64: lower-case hex digits can never spell a word (base64 once spelt one of the marker words
+    that tools looking for unfinished work flag)."""
     return struct.pack(f"<{len(values)}f", *values).hex()
 
 
